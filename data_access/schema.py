@@ -1,0 +1,74 @@
+"""SQLAlchemy Core tables: one per contract table, plus the `releases` register.
+
+Every data table carries `release_id`, so every release stays in the database
+and readers can ask for any of them. Month and cohort columns get integer
+companions (`period_year`, `period_quarter`, ...) filled at load time, so
+grouping by quarter or year needs no dialect-specific date functions and the
+same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from data_access.contract import TABLES, Kind
+
+metadata = sa.MetaData()
+
+_TYPE_OF_KIND = {
+    Kind.ID: lambda: sa.String(64),
+    Kind.TEXT: lambda: sa.Text(),
+    Kind.STATE: lambda: sa.String(2),
+    Kind.CODE: lambda: sa.String(48),
+    Kind.MONTH: lambda: sa.String(7),
+    Kind.COHORT: lambda: sa.String(7),
+    Kind.YEAR: lambda: sa.Integer(),
+    Kind.COUNT: lambda: sa.Integer(),
+    Kind.POSITIVE: lambda: sa.Integer(),
+    Kind.MONEY: lambda: sa.Numeric(16, 2),
+}
+
+# Integer companions derived from a month or cohort column at load time.
+MONTH_PARTS = ("period_year", "period_quarter", "period_month")
+COHORT_PARTS = ("cohort_year", "cohort_quarter")
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("release_id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.Date(), nullable=False),
+    sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("row_counts", sa.JSON(), nullable=False),
+    sa.Column("synthetic", sa.Boolean(), nullable=False),
+    sa.Column("produced_by", sa.Text(), nullable=False),
+    sa.Column("notes", sa.Text(), nullable=False),
+    sa.Column("sites", sa.JSON(), nullable=False),
+    sa.Column("contract_version", sa.String(8), nullable=False),
+)
+
+
+def _data_table(spec) -> sa.Table:
+    columns = [
+        sa.Column(
+            "release_id",
+            sa.String(64),
+            sa.ForeignKey("releases.release_id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    ]
+    for col in spec.columns:
+        columns.append(sa.Column(col.name, _TYPE_OF_KIND[col.kind](), nullable=False))
+        if col.kind is Kind.MONTH and col.name == "month":
+            columns += [sa.Column(p, sa.Integer(), nullable=False) for p in MONTH_PARTS]
+        if col.kind is Kind.COHORT:
+            columns += [sa.Column(p, sa.Integer(), nullable=False) for p in COHORT_PARTS]
+    return sa.Table(
+        spec.name,
+        metadata,
+        *columns,
+        sa.PrimaryKeyConstraint("release_id", *spec.key, name=f"pk_{spec.name}"),
+    )
+
+
+DATA_TABLES: dict[str, sa.Table] = {spec.name: _data_table(spec) for spec in TABLES}
