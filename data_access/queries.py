@@ -257,8 +257,8 @@ def _label_period(frame: pl.DataFrame, grain: str | None) -> pl.DataFrame:
     else:
         label = year + "-" + pl.col("period_month").cast(pl.String).str.zfill(2)
         parts = ["period_year", "period_month"]
-    return frame.with_columns(label.alias("period")).drop(parts).select(
-        "period", pl.exclude("period")
+    return (
+        frame.with_columns(label.alias("period")).drop(parts).select("period", pl.exclude("period"))
     )
 
 
@@ -299,7 +299,9 @@ def aggregate(
     return _label_period(frame, grain)
 
 
-def month_range(engine: sa.Engine, scope: Scope, table: str = "referrals") -> tuple[str, str] | None:
+def month_range(
+    engine: sa.Engine, scope: Scope, table: str = "referrals"
+) -> tuple[str, str] | None:
     """The first and last month with data in `table` within the scope, or None."""
     t = DATA_TABLES[table]
     query = _where_scope(sa.select(sa.func.min(t.c.month), sa.func.max(t.c.month)), t, scope)

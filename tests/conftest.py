@@ -61,7 +61,7 @@ def postgres_url(postgres_available) -> str:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request) -> str:
     """Each test that takes this runs twice: once on SQLite, once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
