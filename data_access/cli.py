@@ -1,0 +1,217 @@
+"""The command line: `python -m data_access init | demo | validate | load | releases`.
+
+Expected failures (an invalid release, a release already loaded, a database
+that cannot be reached) end with a plain message and a non-zero exit status,
+never a traceback. Exit status: 0 success, 1 the release was refused,
+2 the command was mistyped, 3 the database could not be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from data_access.db import DatabaseUnavailable, database_url, describe, init_db, make_engine
+from data_access.load import (
+    LoadFailed,
+    ReleaseAlreadyLoaded,
+    ReleaseInvalid,
+    list_releases,
+    load_release,
+)
+from data_access.validate import validate_release
+
+EXIT_OK, EXIT_REFUSED, EXIT_DATABASE = 0, 1, 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.command(args)
+    except ReleaseInvalid as exc:
+        _print_problems(exc.report.lines(), sys.stderr)
+        print("Nothing was loaded.", file=sys.stderr)
+        return EXIT_REFUSED
+    except ReleaseAlreadyLoaded as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_REFUSED
+    except (DatabaseUnavailable, LoadFailed) as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_DATABASE
+    except KeyboardInterrupt:
+        print("Interrupted; a load in progress was rolled back.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_access",
+        description=(
+            "Manage the LEAD dashboard's data: check release folders against the data "
+            "contract (docs/data-contract.md) and load them into the database named by "
+            "DATABASE_URL (default: an SQLite file under data/)."
+        ),
+        epilog="Exit status: 0 success, 1 release refused, 2 usage error, 3 database error.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init",
+        help="create the database tables (existing data are kept)",
+        description="Create every table that does not exist yet. Existing data are untouched.",
+    )
+    init.set_defaults(command=run_init)
+
+    demo = commands.add_parser(
+        "demo",
+        help="write the synthetic demonstration releases and load them",
+        description=(
+            "Write the synthetic demonstration releases (fixed seed, same every time) and "
+            "load each one through the same validation and loader as real data."
+        ),
+    )
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing when any release is already loaded (used by `make run`)",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="keep the release folders in DIR (default: a temporary folder, removed after)",
+    )
+    demo.add_argument(
+        "--replace", action="store_true", help="replace demo releases that are already loaded"
+    )
+    demo.set_defaults(command=run_demo)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a release folder and list every problem (the database is not used)",
+        description=(
+            "Check a release folder against the data contract and list every problem, "
+            "each with its file, line, column and value. The database is not touched."
+        ),
+    )
+    validate.add_argument("path", type=Path, metavar="PATH", help="the release folder")
+    validate.set_defaults(command=run_validate)
+
+    load = commands.add_parser(
+        "load",
+        help="validate a release folder, then load it in one transaction",
+        description=(
+            "Validate a release folder, then load it in one transaction. A release with any "
+            "problem is refused and the database is left exactly as it was."
+        ),
+    )
+    load.add_argument("path", type=Path, metavar="PATH", help="the release folder")
+    load.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a release with the same release_id instead of refusing it",
+    )
+    load.set_defaults(command=run_load)
+
+    listing = commands.add_parser(
+        "releases",
+        help="list the loaded releases, newest as_of first",
+        description="List the loaded releases, newest as_of first.",
+    )
+    listing.set_defaults(command=run_releases)
+    return parser
+
+
+def _ready_engine():
+    engine = make_engine(database_url())
+    init_db(engine)
+    return engine
+
+
+def run_init(_args) -> int:
+    _ready_engine()
+    print(f"Database ready: {describe(database_url())}")
+    return EXIT_OK
+
+
+def run_demo(args) -> int:
+    engine = _ready_engine()
+    if args.if_empty:
+        loaded = list_releases(engine)
+        if loaded.height:
+            print(
+                f"The database already holds {loaded.height} release(s); "
+                "demo data not loaded (--if-empty)."
+            )
+            return EXIT_OK
+    # Imported here so the other commands work while the generator is absent or broken.
+    from data_access.demo import write_demo_releases
+
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        _load_demo(engine, write_demo_releases(args.out), args.replace)
+        print(f"Demo release folders kept in {args.out}")
+    else:
+        with tempfile.TemporaryDirectory(prefix="lead-demo-") as folder:
+            _load_demo(engine, write_demo_releases(Path(folder)), args.replace)
+    return EXIT_OK
+
+
+def _load_demo(engine, folders: list[Path], replace: bool) -> None:
+    for folder in folders:
+        print(load_release(engine, folder, replace=replace))
+
+
+def run_validate(args) -> int:
+    report = validate_release(args.path)
+    if not report.ok:
+        _print_problems(report.lines(), sys.stdout)
+        return EXIT_REFUSED
+    rows = sum(frame.height for frame in report.tables.values())
+    print(
+        f"{args.path}: release {report.manifest['release_id']} "
+        f"(as of {report.manifest['as_of']}) is valid: "
+        f"{rows:,} rows in {len(report.tables)} tables "
+        f"({', '.join(sorted(report.tables))})"
+    )
+    return EXIT_OK
+
+
+def run_load(args) -> int:
+    engine = _ready_engine()
+    print(load_release(engine, args.path, replace=args.replace))
+    return EXIT_OK
+
+
+def run_releases(_args) -> int:
+    engine = _ready_engine()
+    loaded = list_releases(engine)
+    if not loaded.height:
+        print("No release is loaded yet. Load one with `python -m data_access load PATH`,")
+        print("or the demonstration data with `python -m data_access demo`.")
+        return EXIT_OK
+    header = ("release_id", "as_of", "loaded_at (UTC)", "synthetic", "rows", "sites")
+    table = [
+        (
+            row["release_id"],
+            row["as_of"].isoformat(),
+            row["loaded_at"].strftime("%Y-%m-%d %H:%M"),
+            "yes" if row["synthetic"] else "no",
+            f"{row['rows']:,}",
+            ", ".join(row["sites"]),
+        )
+        for row in loaded.iter_rows(named=True)
+    ]
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    for row in [header, *table]:
+        print(
+            "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        )
+    return EXIT_OK
+
+
+def _print_problems(lines: list[str], stream) -> None:
+    for line in lines:
+        print(line, file=stream)

@@ -1,0 +1,124 @@
+"""The command line, run as a user runs it: a subprocess with DATABASE_URL set."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from release_builder import minimal_release
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, database_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "data_access", *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", ["init", "demo", "validate", "load", "releases"])
+def test_every_command_has_help(command, sqlite_url):
+    result = run(command, "--help", database_url=sqlite_url)
+
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: python -m data_access {command}")
+
+
+def test_validate_lists_every_problem_then_a_count(tmp_path, sqlite_url):
+    release = minimal_release()
+    release.tables["referrals"][0]["race_ethnicity"] = "blak"
+    release.tables["population"][1]["population"] = "-3"
+    folder = release.write(tmp_path / "release")
+
+    result = run("validate", str(folder), database_url=sqlite_url)
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "referrals.csv line 2, column race_ethnicity: 'blak' is not a race_ethnicity code; "
+        "did you mean 'black'? Expected one of aian, asian, black, hispanic_latino, mena, "
+        "nhpi, white, multiracial, unknown",
+        "population.csv line 3, column population: '-3' is negative; population is 0 or more",
+        f"2 problems found in {folder}",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_load_refuses_then_loads_then_refuses_a_repeat_then_replaces(tmp_path, database_url):
+    bad = minimal_release()
+    bad.tables["costs"][0]["total_cost_usd"] = "-1"
+    good = minimal_release().write(tmp_path / "good")
+
+    refused = run("load", str(bad.write(tmp_path / "bad")), database_url=database_url)
+    assert refused.returncode == 1
+    assert "costs.csv line 2, column total_cost_usd: '-1' is negative" in refused.stderr
+    assert refused.stderr.rstrip().endswith("Nothing was loaded.")
+    assert "No release is loaded yet" in run("releases", database_url=database_url).stdout
+
+    loaded = run("load", str(good), database_url=database_url)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.startswith("Loaded release test-2024-12 (as of 2024-12-31): 33 rows")
+
+    repeat = run("load", str(good), database_url=database_url)
+    assert repeat.returncode == 1
+    assert "test-2024-12 is already loaded; use --replace" in repeat.stderr
+
+    replaced = run("load", str(good), "--replace", database_url=database_url)
+    assert replaced.returncode == 0 and replaced.stdout.startswith("Replaced release")
+
+    listing = run("releases", database_url=database_url).stdout.splitlines()
+    assert listing[0].split() == [
+        "release_id",
+        "as_of",
+        "loaded_at",
+        "(UTC)",
+        "synthetic",
+        "rows",
+        "sites",
+    ]
+    assert listing[1].split()[:2] == ["test-2024-12", "2024-12-31"]
+    assert len(listing) == 2
+
+
+def test_unreachable_database_is_one_plain_line_without_the_password():
+    url = "postgresql+psycopg://analyst:s3cret-pw@127.0.0.1:1/lead"
+
+    result = run("releases", database_url=url)
+
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "Cannot reach the database at postgresql+psycopg://analyst:***@127.0.0.1:1/lead"
+    )
+    assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_demo_if_empty_does_nothing_when_a_release_is_loaded(tmp_path, sqlite_url):
+    assert (
+        run(
+            "load", str(minimal_release().write(tmp_path / "r")), database_url=sqlite_url
+        ).returncode
+        == 0
+    )
+
+    result = run("demo", "--if-empty", database_url=sqlite_url)
+
+    assert result.returncode == 0
+    assert "demo data not loaded" in result.stdout
+    assert len(run("releases", database_url=sqlite_url).stdout.splitlines()) == 2
+
+
+def test_mistyped_command_is_a_usage_error(sqlite_url):
+    result = run("lode", database_url=sqlite_url)
+
+    assert result.returncode == 2
+    assert "invalid choice: 'lode'" in result.stderr
