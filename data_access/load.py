@@ -8,7 +8,6 @@ way (a full disk, a dropped connection) rolls back to exactly the state before.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 
 from data_access.contract import CONTRACT_VERSION, TABLES
 from data_access.db import DatabaseUnavailable, describe, init_db
+from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
 from data_access.release_files import release_checksum
 from data_access.schema import COHORT_PARTS, DATA_TABLES, MONTH_PARTS, releases
 from data_access.validate import ValidationReport, validate_release
@@ -181,70 +181,3 @@ def _delete_release(conn: sa.Connection, release_id: str) -> None:
     for table in DATA_TABLES.values():
         conn.execute(table.delete().where(table.c.release_id == release_id))
     conn.execute(releases.delete().where(releases.c.release_id == release_id))
-
-
-RELEASE_LIST_SCHEMA = {
-    "release_id": pl.String,
-    "as_of": pl.Date,
-    "loaded_at": pl.Datetime("us", "UTC"),
-    "synthetic": pl.Boolean,
-    "sites": pl.List(pl.String),
-    "rows": pl.Int64,
-    "row_counts": pl.String,
-    "checksum": pl.String,
-    "produced_by": pl.String,
-    "notes": pl.String,
-    "contract_version": pl.String,
-}
-
-
-def list_releases(engine: sa.Engine) -> pl.DataFrame:
-    """Every loaded release, newest as_of first (then most recently loaded first).
-
-    `row_counts` is the JSON object of rows per table (a table the release
-    does not publish is absent from it); `rows` is their total.
-    """
-    try:
-        if not sa.inspect(engine).has_table(releases.name):
-            return pl.DataFrame(schema=RELEASE_LIST_SCHEMA)
-        with engine.connect() as conn:
-            found = (
-                conn.execute(
-                    sa.select(releases).order_by(
-                        releases.c.as_of.desc(), releases.c.loaded_at.desc()
-                    )
-                )
-                .mappings()
-                .all()
-            )
-    except sa.exc.OperationalError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseUnavailable(
-            f"Cannot reach the database at {describe(str(engine.url))}: {reason}"
-        ) from exc
-    records = []
-    for row in found:
-        counts = _as_json(row["row_counts"])
-        loaded_at = row["loaded_at"]
-        if loaded_at.tzinfo is None:  # SQLite drops the zone; we always store UTC
-            loaded_at = loaded_at.replace(tzinfo=UTC)
-        records.append(
-            {
-                "release_id": row["release_id"],
-                "as_of": row["as_of"],
-                "loaded_at": loaded_at,
-                "synthetic": row["synthetic"],
-                "sites": list(_as_json(row["sites"])),
-                "rows": sum(counts.values()),
-                "row_counts": json.dumps(counts, sort_keys=True),
-                "checksum": row["checksum"],
-                "produced_by": row["produced_by"],
-                "notes": row["notes"],
-                "contract_version": row["contract_version"],
-            }
-        )
-    return pl.DataFrame(records, schema=RELEASE_LIST_SCHEMA, orient="row")
-
-
-def _as_json(value):
-    return json.loads(value) if isinstance(value, str) else value

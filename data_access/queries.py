@@ -12,10 +12,11 @@ through disclosure control first; pages never call this module directly.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 import polars as pl
 import sqlalchemy as sa
@@ -109,21 +110,85 @@ def _read(engine: sa.Engine, query: sa.Select) -> pl.DataFrame:
             ) from exc
 
 
+RELEASE_LIST_SCHEMA = {
+    "release_id": pl.String,
+    "as_of": pl.Date,
+    "loaded_at": pl.Datetime("us", "UTC"),
+    "synthetic": pl.Boolean,
+    "sites": pl.List(pl.String),
+    "rows": pl.Int64,
+    "row_counts": pl.String,
+    "checksum": pl.String,
+    "produced_by": pl.String,
+    "notes": pl.String,
+    "contract_version": pl.String,
+}
+
+
+def release_history(engine: sa.Engine) -> pl.DataFrame:
+    """Every loaded release, newest as_of first (then most recently loaded first).
+
+    `row_counts` is the JSON object of rows per table (a table the release
+    does not publish is absent from it); `rows` is their total.
+    """
+    try:
+        if not sa.inspect(engine).has_table(releases.name):
+            return pl.DataFrame(schema=RELEASE_LIST_SCHEMA)
+        with engine.connect() as conn:
+            found = (
+                conn.execute(
+                    sa.select(releases).order_by(
+                        releases.c.as_of.desc(), releases.c.loaded_at.desc()
+                    )
+                )
+                .mappings()
+                .all()
+            )
+    except sa.exc.OperationalError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseUnavailable(
+            f"Cannot reach the database at {describe(str(engine.url))}: {reason}"
+        ) from exc
+    records = []
+    for row in found:
+        counts = _as_json(row["row_counts"])
+        loaded_at = row["loaded_at"]
+        if loaded_at.tzinfo is None:  # SQLite drops the zone; we always store UTC
+            loaded_at = loaded_at.replace(tzinfo=UTC)
+        records.append(
+            {
+                "release_id": row["release_id"],
+                "as_of": row["as_of"],
+                "loaded_at": loaded_at,
+                "synthetic": row["synthetic"],
+                "sites": list(_as_json(row["sites"])),
+                "rows": sum(counts.values()),
+                "row_counts": json.dumps(counts, sort_keys=True),
+                "checksum": row["checksum"],
+                "produced_by": row["produced_by"],
+                "notes": row["notes"],
+                "contract_version": row["contract_version"],
+            }
+        )
+    return pl.DataFrame(records, schema=RELEASE_LIST_SCHEMA, orient="row")
+
+
+def _as_json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def list_releases(engine: sa.Engine) -> list[Release]:
     """Every loaded release, newest `as_of` first (ties: most recently loaded first)."""
-    query = sa.select(releases).order_by(releases.c.as_of.desc(), releases.c.loaded_at.desc())
-    with _connect(engine) as conn:
-        rows = conn.execute(query).mappings().all()
     return [
         Release(
-            release_id=r["release_id"],
-            as_of=r["as_of"],
-            synthetic=bool(r["synthetic"]),
-            produced_by=r["produced_by"],
-            notes=r["notes"],
-            sites=tuple(r["sites"]),
+            release_id=row["release_id"],
+            as_of=row["as_of"],
+            synthetic=bool(row["synthetic"]),
+            produced_by=row["produced_by"],
+            notes=row["notes"],
+            sites=tuple(row["sites"]),
         )
-        for r in rows
+        for row in release_history(engine).iter_rows(named=True)
     ]
 
 

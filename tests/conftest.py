@@ -9,8 +9,10 @@ reason, and with LEAD_REQUIRE_POSTGRES=1 (set by .ci/run) they fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -47,21 +49,69 @@ def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'lead.sqlite'}"
 
 
-@pytest.fixture
-def postgres_url(postgres_available) -> str:
+@contextlib.contextmanager
+def _fresh_postgres_schema():
     """A PostgreSQL URL whose search_path is a brand-new schema, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_available) -> str:
+    with _fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request) -> str:
     """Each test that takes this runs twice: once on SQLite, once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(scope="session")
+def demo_release_dirs(tmp_path_factory) -> list[Path]:
+    """The synthetic demo releases, written once per test run (oldest first)."""
+    from data_access.demo import write_demo_releases
+
+    return write_demo_releases(tmp_path_factory.mktemp("demo-releases"))
+
+
+def _load_demo(url: str, folders: list[Path]) -> None:
+    from data_access.db import make_engine
+    from data_access.load import load_release
+
+    engine = make_engine(url)
+    for folder in folders:
+        load_release(engine, folder)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_url(tmp_path_factory, demo_release_dirs) -> str:
+    """A SQLite file holding both demo releases, loaded once per run. Read-only."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo-db') / 'demo.sqlite'}"
+    _load_demo(url, demo_release_dirs)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_postgres_url(postgres_available, demo_release_dirs) -> str:
+    """A PostgreSQL schema holding both demo releases, loaded once per run. Read-only."""
+    with _fresh_postgres_schema() as url:
+        _load_demo(url, demo_release_dirs)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def demo_database_url(request) -> str:
+    """The demo database of each kind in turn; shared, so tests must not write to it."""
+    return request.getfixturevalue(f"demo_{request.param}_url")
