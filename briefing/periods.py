@@ -1,0 +1,101 @@
+"""Period codes (YYYY-Qn, YYYY, YYYY-MM) in the words a briefing uses.
+
+The data layer names periods with codes; an official reads "the fourth quarter
+of 2025" in a sentence and "October to December 2025" under a title. The
+previous period and the same period a year earlier are worked out here so the
+page, the PDF and the command line compare the same periods.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+_ORDINALS = ("first", "second", "third", "fourth")
+QUARTER, YEAR, MONTH = "quarter", "year", "month"
+
+
+@dataclass(frozen=True)
+class Period:
+    """One period: its grain, year and number within the year (quarter 1-4, month 1-12, or 1)."""
+
+    grain: str
+    year: int
+    number: int = 1
+
+    @property
+    def code(self) -> str:
+        """The code the data layer uses: "2025-Q4", "2025" or "2025-03"."""
+        if self.grain == QUARTER:
+            return f"{self.year}-Q{self.number}"
+        if self.grain == MONTH:
+            return f"{self.year}-{self.number:02d}"
+        return str(self.year)
+
+    @property
+    def phrase(self) -> str:
+        """For the middle of a sentence: "the fourth quarter of 2025", "2025", "March 2025"."""
+        if self.grain == QUARTER:
+            return f"the {_ORDINALS[self.number - 1]} quarter of {self.year}"
+        if self.grain == MONTH:
+            return f"{calendar.month_name[self.number]} {self.year}"
+        return str(self.year)
+
+    @property
+    def span(self) -> str:
+        """For a title block: "October to December 2025", "January to December 2025"."""
+        if self.grain == MONTH:
+            return self.phrase
+        first, last = (1, 12) if self.grain == YEAR else (3 * self.number - 2, 3 * self.number)
+        return f"{calendar.month_name[first]} to {calendar.month_name[last]} {self.year}"
+
+    @property
+    def short(self) -> str:
+        """For a chart axis or a file name: "Q4 2025", "2025", "Mar 2025"."""
+        if self.grain == QUARTER:
+            return f"Q{self.number} {self.year}"
+        if self.grain == MONTH:
+            return f"{calendar.month_abbr[self.number]} {self.year}"
+        return str(self.year)
+
+    def previous(self) -> Period:
+        """The period just before, at the same grain (Q1 2025 -> Q4 2024)."""
+        per_year = {QUARTER: 4, MONTH: 12, YEAR: 1}[self.grain]
+        if self.grain == YEAR:
+            return Period(YEAR, self.year - 1)
+        if self.number == 1:
+            return Period(self.grain, self.year - 1, per_year)
+        return Period(self.grain, self.year, self.number - 1)
+
+    def year_earlier(self) -> Period:
+        """The same period one year before (Q4 2025 -> Q4 2024)."""
+        return Period(self.grain, self.year - 1, self.number)
+
+
+def parse_period(code: str) -> Period:
+    """A period code as a Period; a ValueError naming the code when it is none of the forms."""
+    text = str(code).strip()
+    if match := _QUARTER.match(text):
+        return Period(QUARTER, int(match[1]), int(match[2]))
+    if match := _YEAR.match(text):
+        return Period(YEAR, int(match[1]))
+    if match := _MONTH.match(text):
+        return Period(MONTH, int(match[1]), int(match[2]))
+    raise ValueError(
+        f"period {code!r} is not a quarter (YYYY-Qn), a year (YYYY) or a month (YYYY-MM)"
+    )
+
+
+def period_phrase(code: str) -> str:
+    """ "2025-Q4" -> "the fourth quarter of 2025"; "2025" -> "2025"."""
+    return parse_period(code).phrase
+
+
+def period_span(code: str) -> str:
+    """ "2025-Q4" -> "October to December 2025"."""
+    return parse_period(code).span
