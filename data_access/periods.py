@@ -1,14 +1,17 @@
-"""Period codes (YYYY-Qn, YYYY, YYYY-MM) in the words a briefing uses.
+"""Periods a view can cover, their codes (YYYY-Qn, YYYY, YYYY-MM) and their words.
 
-The data layer names periods with codes; an official reads "the fourth quarter
-of 2025" in a sentence and "October to December 2025" under a title. The
-previous period and the same period a year earlier are worked out here so the
-page, the PDF and the command line compare the same periods.
+The public choose a whole quarter or a whole year, never an arbitrary range of
+months: totals over overlapping ranges could be subtracted from each other to
+reveal a withheld month. An official reads "the fourth quarter of 2025" in a
+sentence and "October to December 2025" under a title. The previous period and
+the same period a year earlier are worked out here so the pages, the PDF and
+the command line compare the same periods.
 """
 
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -63,6 +66,37 @@ class Period:
             return f"{calendar.month_abbr[self.number]} {self.year}"
         return str(self.year)
 
+    @property
+    def label(self) -> str:
+        """For a menu: "Q4 2025 (October to December)", "2025 (full year)"."""
+        if self.grain == QUARTER:
+            first, last = 3 * self.number - 2, 3 * self.number
+            return (
+                f"Q{self.number} {self.year} "
+                f"({calendar.month_name[first]} to {calendar.month_name[last]})"
+            )
+        if self.grain == YEAR:
+            return f"{self.year} (full year)"
+        return self.phrase
+
+    @property
+    def start_month(self) -> str:
+        """The first month covered, YYYY-MM."""
+        first = {QUARTER: 3 * self.number - 2, MONTH: self.number}.get(self.grain, 1)
+        return f"{self.year}-{first:02d}"
+
+    @property
+    def end_month(self) -> str:
+        """The last month covered, YYYY-MM."""
+        last = {QUARTER: 3 * self.number, MONTH: self.number}.get(self.grain, 12)
+        return f"{self.year}-{last:02d}"
+
+    @property
+    def end_date(self) -> dt.date:
+        """The last day covered."""
+        year, month = (int(part) for part in self.end_month.split("-"))
+        return dt.date(year, month, calendar.monthrange(year, month)[1])
+
     def previous(self) -> Period:
         """The period just before, at the same grain (Q1 2025 -> Q4 2024)."""
         per_year = {QUARTER: 4, MONTH: 12, YEAR: 1}[self.grain]
@@ -99,3 +133,27 @@ def period_phrase(code: str) -> str:
 def period_span(code: str) -> str:
     """ "2025-Q4" -> "October to December 2025"."""
     return parse_period(code).span
+
+
+def available_periods(as_of: dt.date, launched: str) -> list[Period]:
+    """Whole quarters, then whole years, complete by `as_of` and not before `launched`.
+
+    Newest first within each grain, so the first is the latest complete quarter:
+    the default view. A partial quarter or year is left out because comparing it
+    with a whole one would mislead.
+    """
+    start = parse_period(launched)
+    quarters = []
+    period = Period(QUARTER, as_of.year, (as_of.month - 1) // 3 + 1)
+    if period.end_date > as_of:
+        period = period.previous()
+    first_quarter = Period(QUARTER, start.year, (start.number - 1) // 3 + 1)
+    while (period.year, period.number) >= (first_quarter.year, first_quarter.number):
+        quarters.append(period)
+        period = period.previous()
+    years = [
+        Period(YEAR, year)
+        for year in range(as_of.year, start.year - 1, -1)
+        if Period(YEAR, year).end_date <= as_of
+    ]
+    return quarters + years

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefing import sentences as s
-from briefing.periods import parse_period, period_phrase, period_span
+from data_access.periods import parse_period, period_phrase, period_span
 
 Q4 = "the fourth quarter of 2025"
 Q3 = "the third quarter of 2025"
