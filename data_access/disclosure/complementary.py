@@ -1,0 +1,488 @@
+"""Primary and complementary suppression of a count table and its published margins.
+
+`protect_counts` takes a table at its finest grain and the margins published
+anywhere (totals per precinct, per race, the site total; quarter and year
+totals of a monthly table) and withholds:
+
+1. primary: every published cell from 1 to k-1 (true zeros stay 0);
+2. complementary: further cells until every published line (a cell and the
+   finer published cells adding up to it) holding a withheld cell holds at least
+   two, choosing the smallest non-zero cell each time (finer cells before totals
+   on ties), repeated to a fixed point;
+3. then an exact audit (see exact.py): given everything published, each
+   withheld cell, and each unpublished finest cell from 1 to k-1, must still have
+   a range of at least two whole numbers. Where one does not, the smallest
+   non-zero published cell sharing a line with it is withheld too, and steps 2-3
+   repeat until the audit passes.
+
+Why both: the "two per line" rule is cheap and does most of the work, but is
+not sufficient (cells linked across rows and columns, or pinned by
+non-negativity, can still be solved for); the audit is the real test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from data_access.audience import Audience
+from data_access.disclosure.exact import Bounds, InconsistentView, LinearView, bounds_of_targets
+from data_access.disclosure.lattice import Lattice, Level, build_lattice
+from data_access.disclosure.policy import (
+    COMPLEMENTARY,
+    DEFAULT_POLICY,
+    PRIMARY,
+    Policy,
+    PolicyError,
+)
+from data_access.disclosure.protected import (
+    _SEAL,
+    AuditRecord,
+    Protected,
+    ProtectedCounts,
+    _make_protected,
+)
+
+
+def flag_column(column: str) -> str:
+    """The companion column holding the reason a value of `column` is withheld ("" if shown)."""
+    return f"{column}_flag"
+
+
+def _validate(
+    frame: pl.DataFrame, dims: tuple[str, ...], count: str, margins: Sequence[Level], view: str
+) -> None:
+    where = f"view {view!r}"
+    if not dims:
+        raise PolicyError(f"{where}: name at least one dimension column.")
+    needed = set(dims) | {count} | {c for m in margins for c in m}
+    missing = sorted(needed - set(frame.columns))
+    if missing:
+        raise PolicyError(f"{where}: the frame has no column {', '.join(map(repr, missing))}.")
+    if count in dims or any(count in m for m in margins):
+        raise PolicyError(f"{where}: the count column {count!r} cannot also be a dimension.")
+    dtype = frame.schema[count]
+    if not dtype.is_integer():
+        raise PolicyError(f"{where}: count column {count!r} must hold whole numbers, not {dtype}.")
+    if frame[count].null_count():
+        raise PolicyError(f"{where}: count column {count!r} has missing values.")
+    if frame.height and frame[count].min() < 0:
+        raise PolicyError(f"{where}: count column {count!r} has negative values.")
+    keys = sorted(set(dims) | {c for m in margins for c in m})
+    for column in keys:
+        if frame[column].null_count():
+            raise PolicyError(f"{where}: key column {column!r} has missing values.")
+    if frame.select(dims).is_duplicated().any():
+        raise PolicyError(
+            f"{where}: more than one row for the same {', '.join(dims)}; "
+            "pass the table at its finest grain, one row per cell."
+        )
+
+
+def _levels(dims: tuple[str, ...], margins: Sequence[Sequence[str]], finest: bool) -> list[Level]:
+    levels: list[Level] = [dims] if finest else []
+    for margin in margins:
+        level = tuple(margin)
+        if len(set(level)) != len(level):
+            raise PolicyError(f"margin {list(level)} names a column twice.")
+        if not any(set(level) == set(seen) for seen in levels):
+            levels.append(level)
+    return levels
+
+
+def _exact_tables(
+    frame: pl.DataFrame, levels: list[Level], count: str
+) -> dict[Level, pl.DataFrame]:
+    flag = flag_column(count)
+    tables = {}
+    for level in levels:
+        if level:
+            table = frame.group_by(list(level), maintain_order=True).agg(pl.col(count).sum())
+        else:
+            table = frame.select(pl.col(count).sum())
+        tables[level] = table.with_columns(
+            pl.col(count).cast(pl.Int64), pl.lit("", dtype=pl.Utf8).alias(flag)
+        )
+    return tables
+
+
+def protect_counts(
+    frame: pl.DataFrame,
+    *,
+    view: str,
+    dimensions: Sequence[str],
+    count: str,
+    margins: Sequence[Sequence[str]] = (),
+    finest_published: bool = True,
+    policy: Policy = DEFAULT_POLICY,
+    audience: Audience = Audience.PUBLIC,
+) -> ProtectedCounts:
+    """Protect a count table and the margins published from it, together.
+
+    frame: one row per finest cell: the `dimensions`, any coarser columns a
+        margin is broken down by (e.g. `quarter` and `year` beside `month`), and
+        the person count.
+    margins: each published margin as the columns it is broken down by:
+        ("precinct_id",) = totals per precinct, () = the overall total,
+        ("race_ethnicity", "quarter") = race by quarter. List every margin
+        published anywhere alongside this table, on any page or download.
+    finest_published: False when the finest grain itself is never shown (e.g.
+        precinct x race x month underlies a quarterly table and a monthly
+        chart); its cells from 1 to k-1 are then protected from being solved for.
+
+    Returns each published level with withheld counts as null and the reason in
+    `<count>_flag`. Staff output is exact and marked so.
+    """
+    dims = tuple(dimensions)
+    margin_levels = [tuple(m) for m in margins]
+    _validate(frame, dims, count, margin_levels, view)
+    levels = _levels(dims, margin_levels, finest_published)
+    if not levels:
+        raise PolicyError(f"view {view!r}: nothing is published (no finest table, no margins).")
+    key_columns = list(dict.fromkeys([*dims, *(c for lv in levels for c in lv)]))
+    finest = frame.select([*key_columns, count])
+    finest_keys = finest.select(key_columns)
+
+    if audience is Audience.STAFF or finest.height == 0:
+        tables = _exact_tables(finest, levels, count)
+        rules = () if audience is Audience.STAFF else (PRIMARY, COMPLEMENTARY)
+        return _result(view, dims, count, tables, finest_keys, audience, policy.k, rules, [])
+
+    lattice = build_lattice(finest_keys, dims, levels)
+    finest_values = finest[count].to_numpy().astype(np.int64)
+    values = np.rint(lattice.member @ finest_values.astype(np.float64)).astype(np.int64)
+    withheld, reasons = suppress(lattice, values, finest_values, finest_published, policy)
+
+    flag = flag_column(count)
+    tables: dict[Level, pl.DataFrame] = {}
+    records: list[AuditRecord] = []
+    for i, level in enumerate(levels):
+        cells = lattice.level_slice(i)
+        shown = pl.Series(count, values[cells], dtype=pl.Int64)
+        hidden = pl.Series(withheld[cells])
+        columns = [
+            pl.when(hidden).then(None).otherwise(shown).alias(count),
+            pl.Series(flag, reasons[cells], dtype=pl.Utf8),
+        ]
+        base = lattice.level_keys[i] if level else pl.DataFrame({"_": [0]})
+        tables[level] = base.with_columns(columns).select([*level, count, flag])
+        for cell in np.flatnonzero(withheld[cells]) + cells.start:
+            primary = reasons[cell] in (policy.small_reason, policy.small_or_zero_reason)
+            rule = PRIMARY if primary else COMPLEMENTARY
+            records.append(AuditRecord(view, count, lattice.cell_key(cell), rule, reasons[cell]))
+    return _result(
+        view,
+        dims,
+        count,
+        tables,
+        finest_keys,
+        audience,
+        policy.k,
+        (PRIMARY, COMPLEMENTARY),
+        records,
+    )
+
+
+def _result(view, dims, count, tables, finest_keys, audience, k, rules, records) -> ProtectedCounts:
+    per_level = {}
+    for level, table in tables.items():
+        level_records = [r for r in records if tuple(c for c, _ in r.cell) == level]
+        per_level[level] = _make_protected(
+            view, table, audience=audience, k=k, rules=rules, audit_log=level_records
+        )
+    return ProtectedCounts(
+        view=view,
+        dimensions=dims,
+        count=count,
+        levels=per_level,
+        finest_keys=finest_keys,
+        audience=audience,
+        k=None if audience is Audience.STAFF else k,
+        audit_log=tuple(records),
+        _seal=_SEAL,
+    )
+
+
+# --- the suppression itself ----------------------------------------------------------------
+
+
+def _label_bounds(
+    withheld: np.ndarray, reasons: np.ndarray, policy: Policy
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each withheld cell's reason tells a reader about its value."""
+    lower = np.zeros(len(withheld))
+    upper = np.full(len(withheld), np.inf)
+    small = withheld & (reasons == policy.small_reason)
+    lower[small], upper[small] = 1, policy.k - 1
+    small_or_zero = withheld & (reasons == policy.small_or_zero_reason)
+    upper[small_or_zero] = policy.k - 1
+    complement = withheld & (reasons == policy.complementary_reason)
+    lower[complement] = policy.k  # complements are never zero, and never small
+    return lower, upper
+
+
+def suppress(
+    lattice: Lattice,
+    values: np.ndarray,
+    finest_values: np.ndarray,
+    finest_published: bool,
+    policy: Policy,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which published cells to withhold, and why: primary, fixed point, audit, repeat."""
+    n = lattice.n_cells
+    withheld = (values > 0) & (values < policy.k)
+    reasons = np.where(withheld, policy.small_reason, "").astype(object)
+    level_size = np.bincount(lattice.cell_level)[lattice.cell_level]
+    # Finer cells first on ties: a total is worth more to readers than one more inner cell.
+    order = np.lexsort((np.arange(n), -level_size, values))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    mates = (lattice.relations.T @ lattice.relations).tocsr()  # cells sharing a line
+    latent = (
+        np.array([], dtype=np.int64)
+        if finest_published
+        else np.flatnonzero((finest_values > 0) & (finest_values < policy.k))
+    )
+    member_t = lattice.member.T.tocsr()
+    safe = np.zeros(n, dtype=bool)
+    safe_latent = np.zeros(len(latent), dtype=bool)
+
+    def withhold_best(candidates: np.ndarray) -> bool:
+        candidates = candidates[~withheld[candidates] & (values[candidates] > 0)]
+        if len(candidates) == 0:
+            return False
+        best = candidates[np.argmin(rank[candidates])]
+        withheld[best] = True
+        reasons[best] = policy.complementary_reason
+        return True
+
+    for _ in range(n + len(latent) + 1):
+        _fixed_point(lattice.relations, withheld, withhold_best)
+        lower, upper = _label_bounds(withheld, reasons, policy)
+        linear = LinearView(lattice.member, ~withheld, values.astype(float), lower, upper)
+        # Each round only relaxes what a reader knows (a published equality becomes a
+        # bound the true value meets; a label widens), so a cell shown to have a range
+        # keeps it: only new and still-exposed cells need checking again.
+        targets = np.flatnonzero(withheld & ~safe)
+        open_latent = latent[~safe_latent]
+        cell_bounds, latent_bounds = bounds_of_targets(linear, targets, open_latent)
+        exposed_cells = [c for c, b in zip(targets, cell_bounds, strict=True) if not b.has_range]
+        exposed_latent = [
+            f for f, b in zip(open_latent, latent_bounds, strict=True) if not b.has_range
+        ]
+        safe[targets] = True
+        safe[exposed_cells] = False
+        safe_latent |= np.isin(latent, open_latent) & ~np.isin(latent, exposed_latent)
+        if not exposed_cells and not exposed_latent:
+            return withheld, reasons.astype(str)
+        changed = False
+        for cell in exposed_cells:
+            neighbours = mates.indices[mates.indptr[cell] : mates.indptr[cell + 1]]
+            if withhold_best(neighbours) or withhold_best(
+                _overlapping(lattice.member, member_t, cell)
+            ):
+                changed = True
+            else:
+                # Nothing non-zero is left to withhold: the cell is pinned by what the
+                # "fewer than k" labels say (each at least 1). Widen the labels of its
+                # line, zeros included, so a reader can no longer count on that.
+                changed |= _widen(np.append(neighbours, cell), withheld, reasons, values, policy)
+        for f in exposed_latent:
+            containers = member_t.indices[member_t.indptr[f] : member_t.indptr[f + 1]]
+            if withhold_best(containers):
+                changed = True
+            else:
+                changed |= _widen(containers, withheld, reasons, values, policy)
+        if not changed:
+            break
+    raise RuntimeError(
+        "complementary suppression could not protect every cell; this is a bug, please report it"
+    )
+
+
+def _widen(cells, withheld, reasons, values, policy: Policy) -> bool:
+    """Relabel small cells (and withhold zeros) among `cells` as "fewer than k (zeros too)"."""
+    eligible = cells[(values[cells] < policy.k) & (reasons[cells] != policy.small_or_zero_reason)]
+    withheld[eligible] = True
+    reasons[eligible] = policy.small_or_zero_reason
+    return len(eligible) > 0
+
+
+def _overlapping(member: sp.csr_matrix, member_t: sp.csr_matrix, cell: int) -> np.ndarray:
+    finest = member.indices[member.indptr[cell] : member.indptr[cell + 1]]
+    return np.unique(
+        np.concatenate(
+            [member_t.indices[member_t.indptr[f] : member_t.indptr[f + 1]] for f in finest]
+        )
+    )
+
+
+def _fixed_point(relations: sp.csr_matrix, withheld: np.ndarray, withhold_best) -> None:
+    """Until no published line holds exactly one withheld cell, give each such line a second."""
+    if relations.shape[0] == 0:
+        return
+    while True:
+        lone = np.flatnonzero(relations @ withheld.astype(np.int64) == 1)
+        if len(lone) == 0:
+            return
+        changed = False
+        for r in lone:
+            members = relations.indices[relations.indptr[r] : relations.indptr[r + 1]]
+            if withheld[members].sum() == 1:
+                changed |= withhold_best(members)
+        if not changed:
+            # A lone withheld cell whose line has no non-zero cell left cannot be
+            # fixed on that line; the exact audit decides whether it matters.
+            return
+
+
+# --- the audit, from what was published ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The outcome of an exact audit of a published view."""
+
+    view: str
+    problems: tuple[str, ...]
+    ranges: tuple[tuple[Level, tuple[tuple[str, object], ...], Bounds], ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise AssertionError(
+                f"disclosure audit of {self.view!r} failed:\n  " + "\n  ".join(self.problems)
+            )
+
+
+def audit_published(
+    tables: Mapping[Sequence[str], pl.DataFrame],
+    *,
+    view: str,
+    finest_keys: pl.DataFrame,
+    dimensions: Sequence[str],
+    count: str,
+    policy: Policy = DEFAULT_POLICY,
+    true_finest_counts: pl.DataFrame | None = None,
+) -> AuditReport:
+    """Audit exactly what was published, as a reader (or attacker) would see it.
+
+    tables: each published level (the columns it is broken down by) and its
+        table as published: keys, `count` (null where withheld) and `<count>_flag`.
+    finest_keys: one row per finest cell (keys only) with every column the levels use.
+    true_finest_counts: the finest table with true counts; needed only when the
+        finest grain is unpublished, to check its small cells cannot be solved for.
+
+    Checks: no published count is from 1 to k-1, the published numbers add up,
+    and each withheld cell (and each unpublished small finest cell) has a range
+    of at least two whole numbers given every published cell, the additive
+    relations, non-negativity and what each reason reveals.
+    """
+    dims = tuple(dimensions)
+    levels = [tuple(level) for level in tables]
+    flag = flag_column(count)
+    lattice = build_lattice(finest_keys, dims, levels)
+    problems: list[str] = []
+    value_parts, flag_parts = [], []
+    for i, level in enumerate(levels):
+        table = tables[level] if level in tables else tables[list(level)]  # type: ignore[index]
+        for column in (*level, count, flag):
+            if column not in table.columns:
+                raise PolicyError(f"view {view!r}: level {list(level)} has no column {column!r}.")
+        if level:
+            joined = lattice.level_keys[i].join(
+                table.select([*level, count, flag]),
+                on=list(level),
+                how="left",
+                maintain_order="left",
+            )
+        else:
+            joined = table.select([count, flag])
+        if joined.height != lattice.level_slice(i).stop - lattice.level_slice(i).start:
+            problems.append(f"level {list(level)}: rows do not match the finest cells' keys")
+            continue
+        unmatched = joined.filter(pl.col(count).is_null() & (pl.col(flag).fill_null("") == ""))
+        if unmatched.height:
+            problems.append(f"level {list(level)}: {unmatched.height} cell(s) missing or unflagged")
+        value_parts.append(joined[count].cast(pl.Float64).to_numpy())
+        flag_parts.append(joined[flag].fill_null("").to_numpy().astype(str))
+    if problems:
+        return AuditReport(view, tuple(problems), ())
+
+    values = np.nan_to_num(np.concatenate(value_parts), nan=0.0)
+    flags = np.concatenate(flag_parts).astype(object)
+    withheld = flags != ""
+    for cell in np.flatnonzero(~withheld & (values > 0) & (values < policy.k)):
+        problems.append(
+            f"published count {int(values[cell])} is below {policy.k} at "
+            f"{_describe(lattice.cell_key(cell))}"
+        )
+
+    latent = np.array([], dtype=np.int64)
+    if dims not in [tuple(lv) for lv in levels] and true_finest_counts is not None:
+        truth = finest_keys.join(
+            true_finest_counts.select([*dims, count]), on=list(dims), how="left"
+        )
+        true_values = truth[count].fill_null(0).to_numpy()
+        latent = np.flatnonzero((true_values > 0) & (true_values < policy.k))
+
+    lower, upper = _label_bounds(withheld, flags, policy)
+    targets = np.flatnonzero(withheld)
+    ranges = []
+    try:
+        cell_bounds, latent_bounds = bounds_of_targets(
+            LinearView(lattice.member, ~withheld, values, lower, upper), targets, latent
+        )
+    except InconsistentView as exc:
+        return AuditReport(view, (*problems, f"the published numbers do not add up: {exc}"), ())
+    for cell, bounds in zip(targets, cell_bounds, strict=True):
+        key = lattice.cell_key(cell)
+        ranges.append((levels[lattice.cell_level[cell]], key, bounds))
+        if not bounds.has_range:
+            problems.append(f"withheld cell {_describe(key)} can be worked out: {bounds.low:g}")
+    for f, bounds in zip(latent, latent_bounds, strict=True):
+        if not bounds.has_range:
+            problems.append(
+                f"unpublished cell {_describe(lattice.finest_key(f))} can be worked out: "
+                f"{bounds.low:g}"
+            )
+    return AuditReport(view, tuple(problems), tuple(ranges))
+
+
+def audit_counts(
+    result: ProtectedCounts, true_finest_counts: pl.DataFrame | None = None
+) -> AuditReport:
+    """Exact audit of a `protect_counts` result, from its published tables alone."""
+    if result.exact:
+        return AuditReport(result.view, (), ())
+    policy = Policy(k=result.k, unstable_below=max(20, result.k), min_denominator=max(30, result.k))
+    return audit_published(
+        {level: p.frame for level, p in result.levels.items()},
+        view=result.view,
+        finest_keys=result.finest_keys,
+        dimensions=result.dimensions,
+        count=result.count,
+        policy=policy,
+        true_finest_counts=true_finest_counts,
+    )
+
+
+def _describe(key: tuple[tuple[str, object], ...]) -> str:
+    return ", ".join(f"{c}={v}" for c, v in key) or "the overall total"
+
+
+__all__ = [
+    "AuditReport",
+    "Protected",
+    "audit_counts",
+    "audit_published",
+    "flag_column",
+    "protect_counts",
+]
