@@ -1,7 +1,32 @@
-"""The LEAD public dashboard (placeholder until the pages land, see issue 5)."""
+"""The LEAD public dashboard: the router.
+
+Every page script in pages/ starts with ui.context.page_setup (or the staff
+guard), because Streamlit serves those files directly on a cold server before
+this router has run. The staff page is listed only for staff; the guard in the
+page itself is what keeps it closed.
+"""
 
 import streamlit as st
 
-st.set_page_config(page_title="LEAD public dashboard", layout="wide")
-st.title("LEAD public dashboard")
-st.info("The pages are being built. The data layer is available from the command line.")
+from data_access.audience import Audience
+from ui.context import effective_audience
+
+st.set_page_config(
+    page_title="LEAD public dashboard",
+    page_icon=":material/diversity_3:",
+    layout="wide",
+    menu_items={"About": "LEAD public dashboard: open-source, synthetic demo data by default."},
+)
+
+PUBLIC_PAGES = [
+    st.Page("pages/overview.py", title="Overview", url_path="overview", default=True,
+            icon=":material/home:"),
+    st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals",
+            icon=":material/call_split:"),
+]  # fmt: skip
+STAFF_PAGES = []
+
+pages = PUBLIC_PAGES + (
+    STAFF_PAGES if effective_audience(show_notices=False) is Audience.STAFF else []
+)
+st.navigation(pages).run()

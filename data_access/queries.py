@@ -76,6 +76,7 @@ class Release:
     produced_by: str
     notes: str
     sites: tuple[str, ...]
+    checksum: str = ""  # changes when a release is replaced; part of every cache key
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def list_releases(engine: sa.Engine) -> list[Release]:
             produced_by=row["produced_by"],
             notes=row["notes"],
             sites=tuple(row["sites"]),
+            checksum=row["checksum"],
         )
         for row in release_history(engine).iter_rows(named=True)
     ]

@@ -90,6 +90,44 @@ class Protected:
     def height(self) -> int:
         return self._frame.height
 
+    def subset(
+        self,
+        rows: pl.Expr | None = None,
+        columns: Iterable[str] | None = None,
+        rename: Mapping[str, str] | None = None,
+        view: str | None = None,
+        sort: Iterable[str] = (),
+    ) -> Protected:
+        """Some rows and columns of this protected frame, still protected.
+
+        Choosing, renaming and dropping cannot create a new number, so the
+        result keeps this frame's audience, rules and audit log. Anything that
+        computes (sums, differences, ratios) must go back through the
+        disclosure functions instead.
+        """
+        frame = self._frame if rows is None else self._frame.filter(rows)
+        if sort:
+            frame = frame.sort(list(sort))
+        if columns is not None:
+            wanted = list(columns)
+            flags = [f"{c}_flag" for c in wanted if f"{c}_flag" in frame.columns]
+            frame = frame.select(list(dict.fromkeys([*wanted, *flags])))
+        if rename:
+            frame = frame.rename(
+                {**rename, **{f"{a}_flag": f"{b}_flag" for a, b in rename.items()
+                              if f"{a}_flag" in frame.columns}}
+            )  # fmt: skip
+        return Protected(
+            view=view or self.view,
+            _frame=frame,
+            audience=self.audience,
+            k=self.k,
+            rules=self.rules,
+            audit_log=self.audit_log,
+            notes=self.notes,
+            _seal=_SEAL,
+        )
+
 
 def _make_protected(
     view: str,

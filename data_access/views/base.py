@@ -1,0 +1,134 @@
+"""The choke point: the one way any page, download or PDF obtains figures.
+
+A *view* is a named function that reads exact aggregates, computes metrics and
+returns a `ViewResult` whose every table is a `Protected` (made only by
+data_access.disclosure). `build(name, ...)` is the single entry point; pages
+call it through ui/data.py's cache. Nothing else in the presentation layer
+touches queries or metrics, and tests/test_views_choke_point.py checks it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
+
+import sqlalchemy as sa
+
+from data_access.audience import Audience
+from data_access.disclosure import Protected
+from data_access.vocabulary import RACES
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a viewer asked for, already checked against the release (ui/context.py)."""
+
+    release_id: str
+    site_id: str
+    period: str  # "2025-Q4" or "2025": a whole quarter or year
+    precinct_ids: tuple[str, ...] = ()
+    reference: str = "white"  # reference group for disparity ratios
+
+    def __post_init__(self) -> None:
+        if self.reference not in RACES or self.reference == "unknown":
+            raise ValueError(f"reference group {self.reference!r} is not a race code")
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    """Everything one page (or part of one) shows, protected for its audience.
+
+    `tables` hold every number about people. `facts` hold words only (labels,
+    period phrases, which optional tables are missing): never a count.
+    """
+
+    name: str
+    tables: Mapping[str, Protected]
+    facts: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for key, table in self.tables.items():
+            if not isinstance(table, Protected):
+                raise TypeError(
+                    f"view {self.name!r}: table {key!r} did not pass disclosure control"
+                )
+        for key, value in self.facts.items():
+            if not isinstance(value, str):
+                raise TypeError(f"view {self.name!r}: fact {key!r} must be words, not {value!r}")
+
+    def table(self, key: str) -> Protected:
+        return self.tables[key]
+
+
+ViewFunction = Callable[[sa.Engine, Selection, Audience], ViewResult]
+_VIEWS: dict[str, ViewFunction] = {}
+
+
+def view(name: str) -> Callable[[ViewFunction], ViewFunction]:
+    """Register a view under `name`; `build(name, ...)` is then the way to call it."""
+
+    def register(function: ViewFunction) -> ViewFunction:
+        if name in _VIEWS:
+            raise ValueError(f"view {name!r} is registered twice")
+        _VIEWS[name] = function
+        return function
+
+    return register
+
+
+def view_names() -> tuple[str, ...]:
+    return tuple(sorted(_VIEWS))
+
+
+def build(name: str, engine: sa.Engine, selection: Selection, audience: Audience) -> ViewResult:
+    """The protected figures of view `name` for this selection and audience."""
+    try:
+        function = _VIEWS[name]
+    except KeyError:
+        raise KeyError(f"no view named {name!r}; known: {', '.join(view_names())}") from None
+    result = function(engine, selection, audience)
+    if result.name != name:
+        raise ValueError(f"view {name!r} returned a result named {result.name!r}")
+    return result
+
+
+def memoize(maxsize: int) -> Callable:
+    """A bounded, thread-safe memo for expensive protected cubes.
+
+    Keys use the engine's URL (password hidden), not the engine object, so two
+    engines on one database share entries and two databases never do. A
+    release is immutable once loaded except through `load --replace`, which
+    changes its checksum; callers include the checksum in their arguments.
+    """
+
+    def decorate(function: Callable) -> Callable:
+        cache: OrderedDict = OrderedDict()
+        lock = threading.Lock()
+
+        @wraps(function)
+        def wrapper(engine: sa.Engine, *args):
+            key = (engine.url.render_as_string(hide_password=True), *args)
+            with lock:
+                if key in cache:
+                    cache.move_to_end(key)
+                    return cache[key]
+            value = function(engine, *args)
+            with lock:
+                cache[key] = value
+                while len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return value
+
+        wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def words(mapping: Mapping[str, object]) -> dict[str, str]:
+    """Facts as strings (None becomes "")."""
+    return {k: "" if v is None else str(v) for k, v in mapping.items()}

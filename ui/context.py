@@ -1,0 +1,273 @@
+"""The first call of every page: who is looking, what they asked for, and the guard.
+
+`page_setup` runs at the top of every file in pages/. Streamlit serves those
+files directly on a cold server before the router in dashboard.py has run, so
+the guard must live in each page, not only in the router: a staff page checks
+the audience itself and stops before anything staff-only is drawn.
+
+The global filters (site, period, precinct, release) live in the sidebar and
+are bound to the URL, so a copied link reproduces the view. A value in the URL
+that is not valid for the release falls back to the default with a visible
+note, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from data_access.audience import (
+    Audience,
+    AudienceConfigurationError,
+    audience_from_environment,
+    unauthenticated_staff_allowed,
+)
+from data_access.db import DatabaseUnavailable
+from data_access.periods import Period, available_periods
+from data_access.queries import InvalidFilter, Release
+from data_access.views import Selection
+from ui import data
+from ui.components import synthetic_banner
+from ui.text import escape_markdown
+
+STAFF_EMAILS_VARIABLE = "LEAD_STAFF_EMAILS"
+ALL_PRECINCTS = "all"
+
+# URL parameter names: short, stable, documented in docs/sharing.md.
+SITE_KEY = "site"
+PERIOD_KEY = "period"
+PRECINCT_KEY = "precinct"
+RELEASE_KEY = "release"
+FILTER_KEYS = (SITE_KEY, PERIOD_KEY, PRECINCT_KEY, RELEASE_KEY)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """Everything a page needs to ask the data layer for its view."""
+
+    database_url: str
+    audience: Audience
+    release: Release
+    site_id: str
+    site_name: str
+    period: Period
+    precinct_ids: tuple[str, ...]
+    precinct_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.audience is Audience.STAFF
+
+    @property
+    def precinct_label(self) -> str:
+        if not self.precinct_ids:
+            return "all precincts"
+        return ", ".join(self.precinct_names.get(p, p) for p in self.precinct_ids)
+
+    def selection(self, reference: str = "white") -> Selection:
+        return Selection(
+            release_id=self.release.release_id,
+            site_id=self.site_id,
+            period=self.period.code,
+            precinct_ids=self.precinct_ids,
+            reference=reference,
+        )
+
+    @property
+    def source(self) -> str:
+        """Where every figure on the page comes from, for captions."""
+        kind = "Synthetic demonstration data" if self.release.synthetic else "Data"
+        return (
+            f"{kind}: release {self.release.release_id}, complete through "
+            f"{self.release.as_of:%d %B %Y}."
+        )
+
+    @property
+    def place(self) -> str:
+        """Site and precincts in words, for titles: "Seattle (West precinct)"."""
+        if not self.precinct_ids:
+            return self.site_name
+        return f"{self.site_name} ({self.precinct_label})"
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml at all: sign-in is not configured
+        return False
+
+
+def _signed_in_staff() -> bool:
+    if not getattr(st.user, "is_logged_in", False):
+        return False
+    allowed = {
+        e.strip().lower() for e in os.environ.get(STAFF_EMAILS_VARIABLE, "").split(",") if e.strip()
+    }
+    return not allowed or str(st.user.get("email", "")).lower() in allowed
+
+
+def effective_audience(*, show_notices: bool = True) -> Audience:
+    """Staff only when the server is in staff mode AND the viewer may see staff content.
+
+    Staff mode with sign-in configured requires a signed-in (and, when
+    LEAD_STAFF_EMAILS is set, listed) user. Staff mode without sign-in shows
+    nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1, and then a
+    banner says so. Read from the server's environment, never from the URL.
+    The router asks without notices; each page shows them once.
+    """
+    try:
+        configured = audience_from_environment()
+        allow_unauthenticated = unauthenticated_staff_allowed()
+    except AudienceConfigurationError as exc:
+        st.error(f"The dashboard is misconfigured: {exc}")
+        st.stop()
+    if configured is Audience.PUBLIC:
+        return Audience.PUBLIC
+    if _auth_configured():
+        if _signed_in_staff():
+            if show_notices:
+                st.sidebar.button("Sign out", on_click=st.logout, key="staff_logout")
+            return Audience.STAFF
+        if show_notices:
+            st.sidebar.button("Staff sign-in", on_click=st.login, key="staff_login")
+        return Audience.PUBLIC
+    if allow_unauthenticated:
+        if show_notices:
+            st.warning(
+                "Staff mode without sign-in (LEAD_ALLOW_UNAUTHENTICATED_STAFF=1). Exact counts "
+                "are shown. Use this only on a developer's own machine.",
+                icon=":material/warning:",
+            )
+        return Audience.STAFF
+    if show_notices:
+        st.info(
+            "This server is set to staff mode, but staff sign-in is not configured, so only "
+            "public figures are shown. See docs/privacy.md, 'Staff mode'."
+        )
+    return Audience.PUBLIC
+
+
+def _fallback_note(parameter: str, value: object, reason: str, default_text: str) -> None:
+    st.warning(
+        f"The link asked for {parameter} “{escape_markdown(value)}”, which {reason}. "
+        f"Showing {default_text} instead.",
+        icon=":material/link_off:",
+    )
+
+
+def _url_value(key: str) -> str | None:
+    """The raw value of a URL parameter on this run, before any widget reads it."""
+    value = st.query_params.get(key)
+    return None if value in (None, "") else str(value)
+
+
+def _select(
+    label: str, options: list[str], key: str, labels: dict[str, str], default_text: str, what: str
+) -> str:
+    """A sidebar selectbox bound to the URL; a URL value not among the options gets a note."""
+    asked = _url_value(key)
+    if asked is not None and asked not in options:
+        _fallback_note(what, asked, "is not available here", default_text)
+    return st.sidebar.selectbox(
+        label,
+        options,
+        index=0,
+        key=key,
+        format_func=lambda code: labels.get(code, code),
+        bind="query-params",
+    )
+
+
+def _choose_release(url: str) -> Release:
+    releases = data.releases(url)
+    if not releases:
+        st.error(
+            "No data release is loaded yet. An administrator can load the demonstration "
+            "data with `python -m data_access demo`."
+        )
+        st.stop()
+    labels = {
+        r.release_id: f"{r.release_id} (data through {r.as_of:%d %B %Y})"
+        + (" – latest" if i == 0 else "")
+        for i, r in enumerate(releases)
+    }
+    chosen = _select(
+        "Data release",
+        list(labels),
+        RELEASE_KEY,
+        labels,
+        "the latest release",
+        "release",
+    )
+    return next(r for r in releases if r.release_id == chosen)
+
+
+def _choose_precincts(ctx_url: str, release: Release, site_id: str, audience: Audience):
+    precincts = data.precincts(ctx_url, release.release_id, site_id)
+    names = dict(zip(precincts["precinct_id"], precincts["precinct_name"], strict=True))
+    if audience is Audience.STAFF:
+        asked = st.query_params.get_all(PRECINCT_KEY)
+        unknown = [p for p in asked if p not in names]
+        if unknown:
+            _fallback_note(
+                "precinct", unknown[0], "is not a precinct of this site", "all precincts"
+            )
+        chosen = st.sidebar.multiselect(
+            "Precincts",
+            list(names),
+            key=PRECINCT_KEY,
+            format_func=lambda p: names.get(p, p),
+            placeholder="All precincts",
+            bind="query-params",
+        )
+        return tuple(chosen), names
+    # The public choose one precinct or all: sums over arbitrary sets of precincts
+    # would let a reader subtract one published total from another.
+    labels = {ALL_PRECINCTS: "All precincts", **names}
+    chosen = _select("Precinct", list(labels), PRECINCT_KEY, labels, "all precincts", "precinct")
+    return (() if chosen == ALL_PRECINCTS else (chosen,)), names
+
+
+def page_setup(title: str, *, staff_only: bool = False) -> PageContext:
+    """Guard, filters and banners; the first statement of every page script."""
+    audience = effective_audience()
+    if staff_only and audience is not Audience.STAFF:
+        st.title("Program staff only")
+        st.info("This page is for program staff. Public figures are on the other pages.")
+        st.stop()
+    url = data.database_url()
+    try:
+        release = _choose_release(url)
+        site_table = data.sites(url, release.release_id)
+        names = dict(zip(site_table["site_id"], site_table["site_name"], strict=True))
+        # The release's own order (its first site is the default), then any others.
+        site_names = {s: names[s] for s in release.sites if s in names} | names
+        site_id = _select("Site", list(site_names), SITE_KEY, site_names, "the first site", "site")
+        launched = dict(zip(site_table["site_id"], site_table["launched"], strict=True))
+        periods = available_periods(release.as_of, launched[site_id])
+        period_labels = {p.code: p.label for p in periods}
+        period_code = _select(
+            "Period", list(period_labels), PERIOD_KEY, period_labels, "the latest quarter", "period"
+        )
+        precinct_ids, precinct_names = _choose_precincts(url, release, site_id, audience)
+    except DatabaseUnavailable as exc:
+        data.show_database_error(exc)
+        st.stop()
+    except InvalidFilter as exc:  # a value valid for the widget but not for the data
+        st.warning(f"{escape_markdown(exc)}. Showing the default view instead.")
+        st.stop()
+    if release.synthetic:
+        synthetic_banner()
+    st.title(title)
+    return PageContext(
+        database_url=url,
+        audience=audience,
+        release=release,
+        site_id=site_id,
+        site_name=site_names[site_id],
+        period=next(p for p in periods if p.code == period_code),
+        precinct_ids=precinct_ids,
+        precinct_names=precinct_names,
+    )

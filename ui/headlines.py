@@ -1,0 +1,186 @@
+"""Words written from protected numbers: chart titles, headline figures, captions.
+
+Every helper reads published values only (a withheld value is null with a
+reason beside it) and says "fewer than 11" or "withheld" where a number is not
+published. Sentences about changes come from briefing.sentences, so a page and
+the briefing PDF word the same numbers the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from briefing import sentences
+from data_access.disclosure import Protected
+from data_access.metrics.registry import get_metric
+from data_access.periods import Period, parse_period
+from data_access.views import ViewResult
+from data_access.vocabulary import label as code_label
+from ui.components import kpi
+from ui.text import escape_markdown
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    value_text: str
+    delta_text: str | None
+    direction: str
+    sentence: str
+
+
+def _row(frame: pl.DataFrame, column: str, value: str) -> dict | None:
+    rows = frame.filter(pl.col(column) == value).to_dicts()
+    return rows[0] if rows else None
+
+
+def _value_text(value, flag: str | None, unit: str = sentences.COUNT) -> str:
+    if flag:
+        return "fewer than 11" if flag.startswith("fewer than") else "withheld"
+    if value is None:
+        return "not published"
+    return sentences.format_value(value, unit)
+
+
+def count_change(change: Protected, *, label: str, period: Period) -> Headline:
+    """A headline count for the period with its change against the previous period."""
+    frame = change.frame
+    previous = _row(frame, "comparison", "previous") or {}
+    year_ago = _row(frame, "comparison", "year_ago") or {}
+    current = previous.get("current", year_ago.get("current"))
+    current_flag = previous.get("current_flag") or ""
+    sentence = sentences.change_sentence(
+        label,
+        current,
+        previous.get("base"),
+        period_label=period.phrase,
+        previous_label=period.previous().phrase,
+        year_ago=year_ago.get("base"),
+        year_ago_label=f"in {period.year_earlier().phrase}",
+        current_withheld=current_flag or None,
+        previous_withheld=(previous.get("base_flag") or None) if previous else "no data",
+        year_ago_withheld=(year_ago.get("base_flag") or None) if year_ago else "no data",
+    )
+    relative = previous.get("relative_change")
+    if relative is None:
+        delta, direction = None, "none"
+    else:
+        word = "up" if relative > 0 else "down" if relative < 0 else "no change"
+        amount = sentences.format_percent(abs(relative))
+        delta = (
+            f"{word} {amount} on {period.previous().short}"
+            if relative
+            else f"no change on {period.previous().short}"
+        )
+        direction = "up" if relative > 0 else "down" if relative < 0 else "none"
+    return Headline(label, _value_text(current, current_flag), delta, direction, sentence)
+
+
+def kpi_row(items: Iterable[Headline]) -> None:
+    """Headline figures side by side, each with its sentence beneath."""
+    items = list(items)
+    for column, item in zip(st.columns(len(items)), items, strict=True):
+        with column:
+            kpi(item.label, item.value_text, item.delta_text, direction=item.direction)
+            st.caption(escape_markdown(item.sentence))
+
+
+def trend_title(label: str, protected: Protected, value: str, time: str) -> str:
+    """ "Referrals: 112 in Q4 2025, the latest quarter" from the last period of a trend."""
+    frame = protected.frame.sort(time)
+    if frame.is_empty():
+        return f"{label}: no data published"
+    last = frame.row(-1, named=True)
+    latest = parse_period(last[time])
+    text = _value_text(last[value], last.get(f"{value}_flag"))
+    known = frame.filter(pl.col(value).is_not_null())
+    if known.is_empty():
+        return f"{label} by {time}: every value is too small to publish"
+    peak = known.sort([value, time], descending=[True, True]).row(0, named=True)
+    peak_text = (
+        f"highest was {sentences.format_count(peak[value])} in {parse_period(peak[time]).short}"
+    )
+    return f"{label}: {text} in {latest.short}; {peak_text}"
+
+
+def largest_title(
+    protected: Protected, column: str, value: str, noun: str, period: Period, ctx
+) -> str:
+    """ "Most referrals in Q4 2025 came through arrest diversion (55 of those shown)"."""
+    known = protected.frame.filter(pl.col(value).is_not_null() & (pl.col(value) > 0))
+    if known.is_empty():
+        return f"{noun} in {period.short}: numbers too small to show"
+    top = known.sort(value, descending=True).row(0, named=True)
+    name = (
+        ctx.precinct_names.get(top[column], top[column])
+        if column == "precinct_id"
+        else code_label(column, top[column])
+    )
+    return (
+        f"By {noun.lower()}, {period.short}: the largest group is "
+        f"{name} ({sentences.format_count(top[value])})"
+    )
+
+
+def with_precinct_names(frame: pl.DataFrame, ctx) -> pl.DataFrame:
+    """Precinct ids replaced by the names the release gives them (shown as text)."""
+    names = ctx.precinct_names
+    return frame.with_columns(
+        pl.col("precinct_id").replace_strict(names, default=pl.col("precinct_id"))
+    )
+
+
+def stage_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    labels = {
+        "referred": "Referred",
+        "excluded": "Excluded (all reasons)",
+        "eligible": "Eligible",
+    }
+    return frame.with_columns(
+        pl.col("stage")
+        .map_elements(lambda s: labels.get(s) or code_label("outcome", s), return_dtype=pl.String)
+        .alias("stage_label")
+    )
+
+
+def funnel_title(funnel: Protected, when: str) -> str:
+    frame = funnel.frame
+    referred = _row(frame, "stage", "referred") or {}
+    enrolled = _row(frame, "stage", "enrolled") or {}
+    if referred.get("numerator") is None:
+        return f"Screening in {when}: too few people referred to publish"
+    if enrolled.get("estimate") is None:
+        return (
+            f"Of {sentences.format_count(referred['numerator'])} people referred in {when}, "
+            "the number enrolled is withheld"
+        )
+    return (
+        f"Of {sentences.format_count(referred['numerator'])} people referred in {when}, "
+        f"{sentences.format_count(enrolled['numerator'])} "
+        f"({sentences.format_percent(enrolled['estimate'])}) enrolled"
+    )
+
+
+def caption(ctx, metric_id: str) -> str:
+    """Definition, denominator and source of a metric, from the one registry."""
+    definition = get_metric(metric_id)
+    parts = [f"**{definition.name}.** {definition.description}"]
+    if definition.denominator and definition.denominator.lower() not in ("none", "—", "-"):
+        parts.append(f"Out of: {definition.denominator}.")
+    parts.append(ctx.source)
+    return " ".join(parts)
+
+
+def reasons(result: ViewResult) -> list[str]:
+    """Every distinct reason a value on the page is withheld."""
+    found: list[str] = []
+    for table in result.tables.values():
+        frame = table.frame
+        for column in frame.columns:
+            if column.endswith("_flag"):
+                found += [r for r in frame[column].drop_nulls().unique().to_list() if r]
+    return sorted(set(found))
