@@ -115,3 +115,26 @@ def demo_postgres_url(postgres_available, demo_release_dirs) -> str:
 def demo_database_url(request) -> str:
     """The demo database of each kind in turn; shared, so tests must not write to it."""
     return request.getfixturevalue(f"demo_{request.param}_url")
+
+
+@pytest.fixture
+def app_env(demo_sqlite_url, monkeypatch):
+    """Environment for AppTest runs on the demo database, public audience, caches cleared.
+
+    Streamlit's caches are process-global: without clearing them a test would
+    see another test's database or audience.
+    """
+    import streamlit as st
+
+    from data_access.views.base import clear_memos
+
+    monkeypatch.setenv("DATABASE_URL", demo_sqlite_url)
+    for variable in ("LEAD_AUDIENCE", "LEAD_ALLOW_UNAUTHENTICATED_STAFF", "LEAD_DISCLOSURE_K"):
+        monkeypatch.delenv(variable, raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    clear_memos()
+    yield monkeypatch
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    clear_memos()

@@ -157,27 +157,64 @@ def _fallback_note(parameter: str, value: object, reason: str, default_text: str
     )
 
 
-def _url_value(key: str) -> str | None:
-    """The raw value of a URL parameter on this run, before any widget reads it."""
-    value = st.query_params.get(key)
-    return None if value in (None, "") else str(value)
+def _url_values(key: str) -> list[str]:
+    """The URL parameter's values on this run (several for a repeated parameter)."""
+    return [v for v in st.query_params.get_all(key) if v != ""]
+
+
+def _seed_from_url(key: str, valid: list[str], default: list[str], multiple: bool) -> list[str]:
+    """The filter's value: the URL's when it is new and valid, else what the session had.
+
+    Widgets hold their value in session state under "w_<key>"; the URL is
+    written back after every run (see _write_url), so a value in the URL that
+    differs from the one we last wrote came from a pasted link or the browser's
+    back button, and wins.
+    """
+    asked = _url_values(key)
+    if asked and asked != st.session_state.get(f"url_{key}"):
+        good = [a for a in asked if a in valid]
+        if multiple:
+            return good or default
+        return [asked[0]] if asked[0] in valid else default
+    held = st.session_state.get(f"keep_{key}", default)
+    return [h for h in held if h in valid] or default
+
+
+def _write_url(key: str, value: list[str], default: list[str]) -> None:
+    """Keep the URL in step with the filter (a default value leaves the URL clean)."""
+    st.session_state[f"keep_{key}"] = value
+    st.session_state[f"url_{key}"] = value
+    if value == default:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif value != st.query_params.get_all(key):
+        st.query_params[key] = value if len(value) > 1 else value[0]
 
 
 def _select(
     label: str, options: list[str], key: str, labels: dict[str, str], default_text: str, what: str
 ) -> str:
-    """A sidebar selectbox bound to the URL; a URL value not among the options gets a note."""
-    asked = _url_value(key)
-    if asked is not None and asked not in options:
-        _fallback_note(what, asked, "is not available here", default_text)
-    return st.sidebar.selectbox(
-        label,
-        options,
-        index=0,
-        key=key,
-        format_func=lambda code: labels.get(code, code),
-        bind="query-params",
+    """A sidebar selectbox whose value is carried in the URL as a stable code.
+
+    (Streamlit's own URL binding writes the *displayed label* into the URL, which
+    for precincts is data; we keep codes.) A URL value not among the options
+    gets a visible note and the default.
+    """
+    asked = _url_values(key)
+    if asked and asked != st.session_state.get(f"url_{key}") and asked[0] not in options:
+        _fallback_note(what, asked[0], "is not available here", default_text)
+    seeded = _seed_from_url(key, options, options[:1], multiple=False)[0]
+    widget = f"w_{key}"
+    if (
+        st.session_state.get(widget) not in options
+        or seeded != st.session_state.get(f"keep_{key}", [None])[0]
+    ):
+        st.session_state[widget] = seeded
+    value = st.sidebar.selectbox(
+        label, options, key=widget, format_func=lambda code: labels.get(code, code)
     )
+    _write_url(key, [value], options[:1])
+    return value
 
 
 def _choose_release(url: str) -> Release:
@@ -208,20 +245,22 @@ def _choose_precincts(ctx_url: str, release: Release, site_id: str, audience: Au
     precincts = data.precincts(ctx_url, release.release_id, site_id)
     names = dict(zip(precincts["precinct_id"], precincts["precinct_name"], strict=True))
     if audience is Audience.STAFF:
-        asked = st.query_params.get_all(PRECINCT_KEY)
+        asked = _url_values(PRECINCT_KEY)
         unknown = [p for p in asked if p not in names]
-        if unknown:
-            _fallback_note(
-                "precinct", unknown[0], "is not a precinct of this site", "all precincts"
-            )
+        if unknown and asked != st.session_state.get(f"url_{PRECINCT_KEY}"):
+            _fallback_note("precinct", unknown[0], "is not a precinct of this site", "the others")
+        seeded = _seed_from_url(PRECINCT_KEY, list(names), [], multiple=True)
+        widget = f"w_{PRECINCT_KEY}"
+        if seeded != st.session_state.get(f"keep_{PRECINCT_KEY}") or widget not in st.session_state:
+            st.session_state[widget] = seeded
         chosen = st.sidebar.multiselect(
             "Precincts",
             list(names),
-            key=PRECINCT_KEY,
+            key=widget,
             format_func=lambda p: names.get(p, p),
             placeholder="All precincts",
-            bind="query-params",
         )
+        _write_url(PRECINCT_KEY, list(chosen), [])
         return tuple(chosen), names
     # The public choose one precinct or all: sums over arbitrary sets of precincts
     # would let a reader subtract one published total from another.

@@ -96,6 +96,15 @@ def build(name: str, engine: sa.Engine, selection: Selection, audience: Audience
     return result
 
 
+_MEMOS: list[OrderedDict] = []
+
+
+def clear_memos() -> None:
+    """Forget every memoized cube (tests; an administrator after fixing a release)."""
+    for cache in _MEMOS:
+        cache.clear()
+
+
 def memoize(maxsize: int) -> Callable:
     """A bounded, thread-safe memo for expensive protected cubes.
 
@@ -107,6 +116,7 @@ def memoize(maxsize: int) -> Callable:
 
     def decorate(function: Callable) -> Callable:
         cache: OrderedDict = OrderedDict()
+        _MEMOS.append(cache)
         lock = threading.Lock()
 
         @wraps(function)
