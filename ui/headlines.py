@@ -184,3 +184,20 @@ def reasons(result: ViewResult) -> list[str]:
             if column.endswith("_flag"):
                 found += [r for r in frame[column].drop_nulls().unique().to_list() if r]
     return sorted(set(found))
+
+
+def funnel_enrolled(funnel: Protected, period: Period) -> Headline | None:
+    """The enrolled headline from the screening funnel: count and share of those referred."""
+    row = _row(funnel.frame, "stage", "enrolled")
+    if row is None:
+        return None
+    value = _value_text(row["numerator"], row.get("estimate_flag"))
+    share = row.get("estimate")
+    delta = f"{sentences.format_percent(share)} of those referred" if share is not None else None
+    sentence = (
+        f"{value} of the people referred in {period.phrase} enrolled "
+        f"({sentences.format_percent(share)})."
+        if share is not None
+        else f"The number enrolled in {period.phrase} is withheld or too small to publish."
+    )
+    return Headline("Enrolled", value, delta, "none", sentence)

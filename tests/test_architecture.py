@@ -1,0 +1,106 @@
+"""The rules of the house that keep privacy and honesty by construction, checked on the source.
+
+- Every page starts with the shared guard, because Streamlit serves pages/*.py
+  directly on a cold server before the router runs.
+- Pages and ui/ never reach the database, the queries or the metrics except
+  through ui/data.py, whose only data door is data_access.views (the choke
+  point). So every figure a viewer sees has passed disclosure control.
+- data_access never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted((ROOT / "pages").glob("*.py"))
+UI = sorted((ROOT / "ui").glob("*.py"))
+DATA_ACCESS = sorted((ROOT / "data_access").rglob("*.py"))
+
+# Modules that hold exact aggregates or the means to get them.
+EXACT_SOURCES = ("data_access.queries", "data_access.db", "data_access.load", "sqlalchemy")
+# Names that carry no figures: exception and record types.
+HARMLESS = {
+    "data_access.db.DatabaseUnavailable",
+    "data_access.queries.InvalidFilter",
+    "data_access.queries.Release",
+}
+# Pure functions that compute statistics: pages must not do statistics themselves.
+STATISTICS = ("data_access.metrics.stats", "data_access.metrics.referrals", "scipy", "numpy")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _touches(imports: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(i for i in imports if i.startswith(prefixes))
+
+
+def test_there_are_pages():
+    assert len(PAGES) >= 2
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_page_starts_with_the_shared_guard(page):
+    tree = ast.parse(page.read_text())
+    body = [n for n in tree.body if not isinstance(n, ast.Expr | ast.ImportFrom | ast.Import)]
+    first = body[0]
+    assert isinstance(first, ast.Assign), f"{page.name}: first statement is not the guard"
+    call = first.value
+    assert isinstance(call, ast.Call) and getattr(call.func, "id", None) == "page_setup", (
+        f"{page.name}: the first statement must be ctx = page_setup(...)"
+    )
+    # Nothing but the guard's own import may come before it.
+    before = tree.body[: tree.body.index(first)]
+    for node in before:
+        if isinstance(node, ast.ImportFrom):
+            assert node.module == "ui.context", f"{page.name}: {node.module} imported before guard"
+        else:
+            assert isinstance(node, ast.Expr), f"{page.name}: code runs before the guard"
+
+
+@pytest.mark.parametrize("module", [*PAGES, *UI], ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_presentation_reads_figures_only_through_the_views(module):
+    imports = _imports(module)
+    allowed_here = module.name == "data.py" and module.parent.name == "ui"
+    exact = [i for i in _touches(imports, EXACT_SOURCES) if i not in HARMLESS]
+    if allowed_here:  # ui/data.py: the engine and the release list, never a count
+        exact = [i for i in exact if i in ("data_access.load",)]
+    assert not exact, f"{module.name} imports {exact}: use ui.data.fetch (the views)"
+    assert not _touches(imports, STATISTICS), f"{module.name} computes statistics itself"
+
+
+@pytest.mark.parametrize("module", DATA_ACCESS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_data_access_never_imports_streamlit(module):
+    assert not _touches(_imports(module), ("streamlit",)), module
+
+
+def test_ui_data_gets_figures_only_from_the_views():
+    source = (ROOT / "ui" / "data.py").read_text()
+    tree = ast.parse(source)
+    calls = {
+        f"{n.func.value.id}.{n.func.attr}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and isinstance(n.func.value, ast.Name)
+    }
+    query_calls = sorted(c for c in calls if c.startswith("queries."))
+    # Releases, sites and precinct names are reference data (no counts of people).
+    assert set(query_calls) <= {
+        "queries.list_releases",
+        "queries.release_history",
+        "queries.sites",
+        "queries.precincts",
+    }, query_calls
