@@ -13,16 +13,16 @@ from ui.context import effective_audience
 
 st.set_page_config(
     page_title="LEAD public dashboard",
-    page_icon=":material/diversity_3:",
+    # No material icons on the page or its st.Page entries: Streamlit turns them into
+    # a favicon fetched from a font CDN, which a locked-down city network (and CI)
+    # cannot reach.
     layout="wide",
     menu_items={"About": "LEAD public dashboard: open-source, synthetic demo data by default."},
 )
 
 PUBLIC_PAGES = [
-    st.Page("pages/overview.py", title="Overview", url_path="overview", default=True,
-            icon=":material/home:"),
-    st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals",
-            icon=":material/call_split:"),
+    st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
+    st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals"),
 ]  # fmt: skip
 STAFF_PAGES = []
 
