@@ -23,6 +23,7 @@ st.set_page_config(
 PUBLIC_PAGES = [
     st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
     st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals"),
+    st.Page("pages/recidivism.py", title="Recidivism", url_path="recidivism"),
 ]  # fmt: skip
 STAFF_PAGES = []
 

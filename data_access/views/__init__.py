@@ -5,7 +5,7 @@ audience)` is the only way pages, downloads, the briefing and the open-data
 bundle obtain figures.
 """
 
-from data_access.views import referrals  # noqa: F401  (registers its views)
+from data_access.views import recidivism, referrals  # noqa: F401  (registers views)
 from data_access.views.base import Selection, ViewResult, build, view_names
 
 __all__ = ["Selection", "ViewResult", "build", "view_names"]
