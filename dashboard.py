@@ -24,6 +24,8 @@ PUBLIC_PAGES = [
     st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
     st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals"),
     st.Page("pages/recidivism.py", title="Recidivism", url_path="recidivism"),
+    st.Page("pages/disparities.py", title="Disparities", url_path="disparities"),
+    st.Page("pages/costs.py", title="Costs", url_path="costs"),
 ]  # fmt: skip
 STAFF_PAGES = []
 

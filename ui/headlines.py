@@ -168,7 +168,7 @@ def funnel_title(funnel: Protected, when: str) -> str:
 def caption(ctx, metric_id: str) -> str:
     """Definition, denominator and source of a metric, from the one registry."""
     definition = get_metric(metric_id)
-    parts = [f"**{definition.name}.** {definition.description}"]
+    parts = [f"{definition.name}: {definition.description}"]
     if definition.denominator and definition.denominator.lower() not in ("none", "—", "-"):
         parts.append(f"Out of: {definition.denominator}.")
     parts.append(ctx.source)

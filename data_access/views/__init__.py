@@ -5,7 +5,12 @@ audience)` is the only way pages, downloads, the briefing and the open-data
 bundle obtain figures.
 """
 
-from data_access.views import recidivism, referrals  # noqa: F401  (registers views)
+from data_access.views import (  # noqa: F401  (importing a module registers its views)
+    costs,
+    disparities,
+    recidivism,
+    referrals,
+)
 from data_access.views.base import Selection, ViewResult, build, view_names
 
 __all__ = ["Selection", "ViewResult", "build", "view_names"]
