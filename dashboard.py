@@ -23,11 +23,15 @@ st.set_page_config(
 PUBLIC_PAGES = [
     st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
     st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals"),
+    st.Page("pages/services.py", title="Services", url_path="services"),
     st.Page("pages/recidivism.py", title="Recidivism", url_path="recidivism"),
     st.Page("pages/disparities.py", title="Disparities", url_path="disparities"),
     st.Page("pages/costs.py", title="Costs", url_path="costs"),
+    st.Page("pages/compare.py", title="Compare sites", url_path="compare"),
 ]  # fmt: skip
-STAFF_PAGES = []
+STAFF_PAGES = [
+    st.Page("pages/staff_operations.py", title="Precinct operations", url_path="staff"),
+]
 
 pages = PUBLIC_PAGES + (
     STAFF_PAGES if effective_audience(show_notices=False) is Audience.STAFF else []

@@ -144,7 +144,7 @@ def effective_audience(*, show_notices: bool = True) -> Audience:
     if show_notices:
         st.info(
             "This server is set to staff mode, but staff sign-in is not configured, so only "
-            "public figures are shown. See docs/privacy.md, 'Staff mode'."
+            "public figures are shown. See docs/staff-mode.md."
         )
     return Audience.PUBLIC
 

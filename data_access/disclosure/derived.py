@@ -15,7 +15,7 @@ k to unstable_below-1 carry an "unstable" note.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 import polars as pl
@@ -112,6 +112,7 @@ def protect_derived(
     numerator: str | None = None,
     withheld_flags: Sequence[str] = (),
     keep_counts: bool = False,
+    count_flags: Mapping[str, str] | None = None,
     policy: Policy = DEFAULT_POLICY,
     audience: Audience = Audience.PUBLIC,
 ) -> Protected:
@@ -125,6 +126,10 @@ def protect_derived(
     keep_counts: publish the numerator and denominator beside the estimate,
         themselves protected (a small count is withheld, and so is the numerator
         when the people outside it are 1 to k-1, since n - x would reveal them).
+    count_flags: with keep_counts, each count column's own flag column. A count
+        is then hidden only for its own flag (or its own smallness), not for
+        another count's: a published current figure stays published when the
+        period it is compared with is withheld.
 
     The result holds the keys, the estimates (null where withheld),
     `<first estimate>_flag` with the reason and `<first estimate>_reliability`.
@@ -167,10 +172,13 @@ def protect_derived(
     if keep_counts:
         extra = counts
         if audience is Audience.PUBLIC:
-            hide_num = _any_flagged(withheld_flags) | _small(num, policy)
+            own = count_flags or {}
+            num_flags = [own[numerator]] if numerator in own else withheld_flags
+            den_flags = [own[denominator]] if denominator in own else withheld_flags
+            hide_num = _any_flagged(num_flags) | _small(num, policy)
             if kind is DerivedKind.PROPORTION:
                 hide_num = hide_num | _small(den - num, policy)
-            hide_den = _any_flagged(withheld_flags) | _small(den, policy)
+            hide_den = _any_flagged(den_flags) | _small(den, policy)
             updates = [pl.when(hide_den).then(None).otherwise(den).alias(denominator)]
             if numerator is not None:
                 updates.append(pl.when(hide_num).then(None).otherwise(num).alias(numerator))

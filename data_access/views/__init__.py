@@ -6,10 +6,13 @@ bundle obtain figures.
 """
 
 from data_access.views import (  # noqa: F401  (importing a module registers its views)
+    compare,
     costs,
     disparities,
     recidivism,
     referrals,
+    services,
+    staff,
 )
 from data_access.views.base import Selection, ViewResult, build, view_names
 

@@ -113,6 +113,7 @@ def change_figures(
         kind=DerivedKind.RATE,
         withheld_flags=["current_flag", "base_flag"],
         keep_counts=True,
+        count_flags={"current": "current_flag", "base": "base_flag"},
         audience=audience,
     )
 

@@ -133,9 +133,15 @@ def _not_referred(referrals: pl.DataFrame, contacts: pl.DataFrame) -> pl.DataFra
     )
 
 
-def finest_table(engine: sa.Engine, release_id: str, site_id: str) -> pl.DataFrame:
-    """The exact finest table of the cube (never published itself)."""
-    scope = q.Scope(release_id, site_id)
+def finest_table(
+    engine: sa.Engine, release_id: str, site_id: str, precinct_ids: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """The exact finest table of the cube (never published itself).
+
+    `precinct_ids` restricts it to some precincts: staff only, whose figures
+    are exact; the public see one precinct through the precinct levels instead.
+    """
+    scope = q.Scope(release_id, site_id, precinct_ids)
     present = q.published_tables(engine, release_id, site_id)
     referrals = _monthly(
         engine, scope, "referrals", ["precinct_id", "race_ethnicity", "pathway", "offense"]
@@ -164,12 +170,19 @@ def finest_table(engine: sa.Engine, release_id: str, site_id: str) -> pl.DataFra
 
 @memoize(maxsize=64)
 def referral_flow(
-    engine: sa.Engine, release_id: str, checksum: str, site_id: str, audience: Audience
+    engine: sa.Engine,
+    release_id: str,
+    checksum: str,
+    site_id: str,
+    audience: Audience,
+    precinct_ids: tuple[str, ...] = (),
 ) -> ProtectedCounts:
     """The site's referral-flow cube with every public level protected together."""
     del checksum  # only part of the memo key: a replaced release is recomputed
+    if precinct_ids and audience is not Audience.STAFF:
+        raise PermissionError("only staff may restrict the cube to a set of precincts")
     return protect_counts(
-        finest_table(engine, release_id, site_id),
+        finest_table(engine, release_id, site_id, precinct_ids),
         view=f"referral_flow:{site_id}",
         dimensions=DIMENSIONS,
         count=COUNT,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import sqlalchemy as sa
 
@@ -17,10 +19,17 @@ from data_access.vocabulary import SCREENING_OUTCOMES
 
 
 def cube_for(engine: sa.Engine, selection: Selection, audience: Audience):
+    """The release and its referral-flow cube; with the selection made site-wide when the
+    cube itself is restricted to staff's chosen precincts (its totals are then theirs)."""
     release = q.get_release(engine, selection.release_id)
-    return release, referral_flow(
-        engine, release.release_id, release.checksum, selection.site_id, audience
-    )
+    if audience is Audience.STAFF and selection.precinct_ids:
+        cube = referral_flow(
+            engine, release.release_id, release.checksum, selection.site_id, audience,
+            selection.precinct_ids,
+        )  # fmt: skip
+        return release, cube, replace(selection, precinct_ids=())
+    cube = referral_flow(engine, release.release_id, release.checksum, selection.site_id, audience)
+    return release, cube, selection
 
 
 def referral_counts(cube, selection: Selection, time: str) -> Protected:
@@ -128,7 +137,7 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
 @view("referrals")
 def referrals_view(engine: sa.Engine, selection: Selection, audience: Audience) -> ViewResult:
     """Referral trend, breakdowns for the selected period, and the screening funnel."""
-    release, cube = cube_for(engine, selection, audience)
+    release, cube, selection = cube_for(engine, selection, audience)
     period = parse_period(selection.period)
     time = time_column(period)
     trend = referral_counts(cube, selection, "quarter")

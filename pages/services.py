@@ -1,0 +1,170 @@
+"""Services: the share of active participants each of the eight services reached, and when."""
+
+from ui.context import page_setup
+
+ctx = page_setup("Services")
+
+import polars as pl  # noqa: E402
+import streamlit as st  # noqa: E402  (the guard above must run first)
+
+from ui import charts, headlines  # noqa: E402
+from ui import services_words as say  # noqa: E402
+from ui.components import chart_card_for, withheld_note  # noqa: E402
+from ui.data import fetch  # noqa: E402
+from ui.text import escape_markdown  # noqa: E402
+
+result = fetch("services", ctx)
+facts = result.facts
+period = ctx.period
+
+st.markdown(
+    "LEAD case managers connect participants with housing, counseling, mental health "
+    "services, drug treatment, health care, groceries, clothing and job training. For each "
+    "service, this page shows the share of active participants who received it in an average "
+    "month: every month a person is active counts once, so the share is of "
+    "*participant-months*. A low share can mean a service is scarce, not that it is unwanted."
+)
+
+if facts["caseload_published"] != "yes":
+    st.info(f"{escape_markdown(ctx.site_name)} does not publish caseload or service figures.")
+    st.stop()
+
+caseload_caption = f"{facts['caseload_definition']} {ctx.source}"
+uptake_caption = headlines.caption(ctx, "services.uptake")
+
+# ---------------------------------------------------------------- headline figures
+caseload = say.caseload_headline(result.table("caseload_change"), period)
+has_services = "uptake" in result.tables
+figures = [caseload]
+if has_services:
+    top_name, top_share = say.top_service_text(result.table("uptake"))
+    figures.append(
+        headlines.Headline(
+            label=f"Most-used service, {facts['uptake_short']}",
+            value_text=f"{top_name}: {top_share}",
+            delta_text=None,
+            direction="none",
+            sentence="Share of active participants who received it in an average month of "
+            f"{facts['uptake_phrase']}.",
+        )
+    )
+headlines.kpi_row(figures)
+
+# ---------------------------------------------------------------- uptake in the period
+if not has_services:
+    st.info(f"{escape_markdown(ctx.site_name)} does not publish which services participants got.")
+else:
+    uptake = result.table("uptake")
+    order = say.ranked_services(uptake)
+    frame = uptake.frame.sort(pl.col("service").replace_strict({s: i for i, s in enumerate(order)}))
+    chart = charts.estimate_chart(
+        say.with_labels(frame),
+        category="service",
+        subject="the share of active participants reached by each service in "
+        f"{facts['uptake_short']}",
+        value_label="Share of active participants",
+        category_label="Service",
+    )
+    chart_card_for(
+        chart,
+        title=say.uptake_title(uptake, facts["uptake_short"]),
+        caption=uptake_caption,
+        download_name=f"service-uptake-{facts['uptake_period']}-{ctx.site_id}",
+        key="chart-services-uptake",
+    )
+
+    # ------------------------------------------------------------ uptake over time
+    trend = result.table("uptake_trend").frame
+    grain = facts["trend_grain"]
+    chosen = (
+        st.multiselect(
+            "Services shown over time",
+            list(order),
+            default=order[:3],
+            format_func=say.service_name,
+            key="services_trend_choice",
+        )
+        or order[:1]
+    )
+    shown = trend.filter(pl.col("service").is_in(chosen)).sort(
+        pl.col("service").replace_strict({s: i for i, s in enumerate(chosen)}), "period"
+    )
+    chart = charts.trend_chart(
+        say.with_labels(shown),
+        period="period",
+        value="estimate",
+        flag="estimate_flag",
+        series="service",
+        subject=f"the share of active participants reached, by {grain}, in {ctx.place}",
+        value_label="Share of active participants",
+        period_label_text=grain.capitalize(),
+        series_label="Service",
+        unit="proportion",
+    )
+    chart_card_for(
+        chart,
+        title=say.trend_title(trend, chosen[0], grain),
+        caption=uptake_caption,
+        download_name=f"service-uptake-by-{grain}-{ctx.site_id}",
+        key="chart-services-trend",
+    )
+
+    # ------------------------------------------------------------ uptake by race
+    st.subheader(f"By race and ethnicity, {facts['race_span']}", anchor=False)
+    if "uptake_by_race" not in result.tables:
+        st.info(
+            "Service uptake by race is published for the whole site only; choose "
+            "“All precincts” to see it."
+        )
+    else:
+        by_race = result.table("uptake_by_race").frame
+        service = st.selectbox(
+            "Service", list(order), format_func=say.service_name, key="services_race_choice"
+        )
+        rows = by_race.filter(pl.col("service") == service)
+        chart = charts.estimate_chart(
+            say.with_labels(rows),
+            category="race_ethnicity",
+            subject=f"the share of active participants of each race who received "
+            f"{say.service_name(service).lower()} in {facts['race_year']}",
+            value_label="Share of active participants",
+            category_label="Race and ethnicity",
+        )
+        chart_card_for(
+            chart,
+            title=say.race_title(by_race, service, facts["race_year"]),
+            caption=uptake_caption,
+            download_name=f"service-uptake-by-race-{facts['race_year']}-{ctx.site_id}",
+            key="chart-services-race",
+        )
+    if "unknown_race" in result.tables:
+        st.markdown(
+            escape_markdown(
+                say.unknown_race_sentence(result.table("unknown_race"), facts["race_year"])
+            )
+        )
+
+# ---------------------------------------------------------------- active caseload
+caseload_trend = result.table("caseload_trend")
+chart = charts.trend_chart(
+    caseload_trend.frame,
+    period="period",
+    value="average_active",
+    flag="average_active_flag",
+    subject=f"the average monthly active caseload in {ctx.place}, by quarter",
+    value_label="Participants active in an average month",
+    period_label_text="Quarter",
+)
+chart_card_for(
+    chart,
+    title=headlines.trend_title(
+        "Average monthly active caseload", caseload_trend, "average_active", "period"
+    ),
+    caption=caseload_caption,
+    download_name=f"active-caseload-by-quarter-{ctx.site_id}",
+    key="chart-services-caseload",
+)
+
+for note in result.notes:
+    st.info(note)
+withheld_note(headlines.reasons(result))
