@@ -170,7 +170,8 @@ def protect_derived(
     extra: list[str] = []
     work = frame
     if keep_counts:
-        extra = counts
+        # Each count's own flag travels with it, so a reader sees why it is withheld.
+        extra = [*counts, *(f for c, f in (count_flags or {}).items() if c in counts)]
         if audience is Audience.PUBLIC:
             own = count_flags or {}
             num_flags = [own[numerator]] if numerator in own else withheld_flags
