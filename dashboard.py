@@ -28,6 +28,8 @@ PUBLIC_PAGES = [
     st.Page("pages/disparities.py", title="Disparities", url_path="disparities"),
     st.Page("pages/costs.py", title="Costs", url_path="costs"),
     st.Page("pages/compare.py", title="Compare sites", url_path="compare"),
+    st.Page("pages/briefing_page.py", title="Briefing", url_path="briefing"),
+    st.Page("pages/methods.py", title="Data and methods", url_path="methods"),
 ]  # fmt: skip
 STAFF_PAGES = [
     st.Page("pages/staff_operations.py", title="Precinct operations", url_path="staff"),

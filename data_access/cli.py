@@ -1,4 +1,4 @@
-"""The command line: `python -m data_access init | demo | validate | load | releases`.
+"""The command line: `python -m data_access init | demo | validate | load | releases | export`.
 
 Expected failures (an invalid release, a release already loaded, a database
 that cannot be reached) end with a plain message and a non-zero exit status,
@@ -23,7 +23,7 @@ from data_access.load import (
 )
 from data_access.validate import validate_release
 
-EXIT_OK, EXIT_REFUSED, EXIT_DATABASE = 0, 1, 3
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,6 +121,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the loaded releases, newest as_of first.",
     )
     listing.set_defaults(command=run_releases)
+
+    export = commands.add_parser(
+        "export",
+        help="write the open-data bundle (CSV files, README, data dictionary, ZIP)",
+        description=(
+            "Write the open-data bundle of a release: one CSV per table the public pages "
+            "show, after disclosure control, a README, a data dictionary and a ZIP of them "
+            "all (see docs/open-data.md). The folder appears complete or not at all."
+        ),
+    )
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="the new folder")
+    export.add_argument(
+        "--audience",
+        choices=("public", "staff"),
+        default="public",
+        help="public (default): protected figures; staff: exact counts, not for publication",
+    )
+    export.add_argument("--release", metavar="ID", help="the release (default: the latest)")
+    export.add_argument("--site", metavar="ID", help="one site only (default: every site)")
+    export.add_argument(
+        "--periods",
+        choices=("all", "years"),
+        default="all",
+        help="build the views for every quarter and year (default) or for whole years only",
+    )
+    export.add_argument("--replace", action="store_true", help="replace an earlier export in DIR")
+    export.set_defaults(command=run_export)
     return parser
 
 
@@ -209,6 +236,38 @@ def run_releases(_args) -> int:
         print(
             "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
         )
+    return EXIT_OK
+
+
+def run_export(args) -> int:
+    # Imported here so the other commands work while the views are being changed.
+    from data_access.audience import Audience
+    from data_access.export import ExportFailed, write_bundle
+    from data_access.queries import InvalidFilter
+
+    engine = _ready_engine()
+    audience = Audience(args.audience)
+    try:
+        bundle = write_bundle(
+            engine,
+            args.out,
+            replace=args.replace,
+            release_id=args.release,
+            site_id=args.site,
+            audience=audience,
+            periods=args.periods,
+        )
+    except (InvalidFilter, LookupError) as exc:
+        print(f"Nothing was exported: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (FileExistsError, ExportFailed) as exc:
+        print(f"Nothing was exported: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    label = " (STAFF ONLY: exact counts, not for publication)" if bundle.audience == "staff" else ""
+    print(
+        f"Exported release {bundle.release.release_id} (as of {bundle.release.as_of}){label}: "
+        f"{len(bundle.files)} files and {bundle.name}.zip in {args.out}"
+    )
     return EXIT_OK
 
 

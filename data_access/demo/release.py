@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from data_access.contract import MANIFEST_FIELDS, TABLES
-from data_access.demo.simulate import ENROLLED, Simulation, month_index
+from data_access.demo.simulate import Simulation, month_index
 from data_access.demo.tabulate import tabulate
 
 PRODUCED_BY = "LEAD dashboard demonstration-data generator (data_access.demo); synthetic data"
@@ -56,12 +56,11 @@ def _site_names(sim: Simulation) -> str:
 
 
 def release_notes(sim: Simulation) -> dict[str, str]:
-    """The `notes` of each demo release, with the correction's real numbers."""
-    batch = duplicated_batch(sim)
-    people = sim.people
-    enrolled = int(
-        ((people.outcome[batch] == ENROLLED) & (people.decision[batch] <= _moment(EARLIER))).sum()
-    )
+    """The `notes` of each demo release.
+
+    Notes are published verbatim, so they name no count of people: a corrections
+    log that said "fell by 9" would publish a small count the tables withhold.
+    """
     earlier = (
         f"{SYNTHETIC_WARNING} First demonstration release: {_site_names(sim)}, monthly from "
         f"each site's launch through June 2025. Referrals of the last weeks before 30 June "
@@ -69,10 +68,10 @@ def release_notes(sim: Simulation) -> dict[str, str]:
     )
     current = (
         f"{SYNTHETIC_WARNING} Adds July to December 2025; screening outcomes pending in "
-        f"{EARLIER.release_id} are now final. Correction to {EARLIER.release_id}: the "
-        f"{len(batch)} Seattle East Precinct referral records for {DUPLICATED_MONTH} were "
-        f"imported twice and are now counted once, so that month's East Precinct referrals "
-        f"and screening outcomes fall by {len(batch)} and its enrollments by {enrolled}. "
+        f"{EARLIER.release_id} are now final. Correction to {EARLIER.release_id}: a batch of "
+        f"Seattle East Precinct referral records for {DUPLICATED_MONTH} was imported twice "
+        f"and is now counted once, so that month's East Precinct referrals, screening "
+        f"outcomes and enrollments are lower than first published. "
         f"Caseload, services and outcomes came from the case-management system and were "
         f"not affected."
     )

@@ -9,6 +9,7 @@ from data_access.views import (  # noqa: F401  (importing a module registers its
     compare,
     costs,
     disparities,
+    methods,
     recidivism,
     referrals,
     services,
