@@ -7,13 +7,19 @@ totals of a monthly table) and withholds:
 1. primary: every published cell from 1 to k-1 (true zeros stay 0);
 2. complementary: further cells until every published line (a cell and the
    finer published cells adding up to it) holding a withheld cell holds at least
-   two, choosing the smallest non-zero cell each time (finer cells before totals
-   on ties), repeated to a fixed point;
+   two, repeated to a fixed point;
 3. then an exact audit (see exact.py): given everything published, each
    withheld cell, and each unpublished finest cell from 1 to k-1, must still have
-   a range of at least two whole numbers. Where one does not, the smallest
-   non-zero published cell sharing a line with it is withheld too, and steps 2-3
-   repeat until the audit passes.
+   a range of at least two whole numbers. Where one does not, a published cell
+   sharing a line with it (or, failing that, any cell overlapping it) is
+   withheld too, and steps 2-3 repeat until the audit passes.
+
+Which cell serves as a complement (priority.py): details before totals. The
+cheapest candidate is the one of the most detailed level (most columns), then
+the smallest value; a coarse total (the site's quarter, a precinct's year) is
+withheld only when no finer cell can do the job, and levels named in `protect`
+only after every other level. Cells of different levels holding the same
+finest cells are one variable (lattice.py) and always share their fate.
 
 Why both: the "two per line" rule is cheap and does most of the work, but is
 not sufficient (cells linked across rows and columns, or pinned by
@@ -39,6 +45,8 @@ from data_access.disclosure.policy import (
     Policy,
     PolicyError,
 )
+from data_access.disclosure.priority import TIER_FACTOR as _TIER_STEP
+from data_access.disclosure.priority import variable_order, variable_prices
 from data_access.disclosure.protected import (
     _SEAL,
     AuditRecord,
@@ -46,6 +54,7 @@ from data_access.disclosure.protected import (
     ProtectedCounts,
     _make_protected,
 )
+from data_access.disclosure.repair import cheapest_release
 
 
 def flag_column(column: str) -> str:
@@ -120,6 +129,7 @@ def protect_counts(
     finest_published: bool = True,
     policy: Policy = DEFAULT_POLICY,
     audience: Audience = Audience.PUBLIC,
+    protect: Sequence[Sequence[str]] = (),
 ) -> ProtectedCounts:
     """Protect a count table and the margins published from it, together.
 
@@ -133,6 +143,10 @@ def protect_counts(
     finest_published: False when the finest grain itself is never shown (e.g.
         precinct x race x month underlies a quarterly table and a monthly
         chart); its cells from 1 to k-1 are then protected from being solved for.
+    protect: published levels whose cells are withheld as complements only as a
+        last resort, the first named kept longest (e.g. the site's quarterly
+        totals). Without it, details are still withheld before totals: a cell of
+        a coarser level (fewer columns) is chosen only when nothing finer serves.
 
     Returns each published level with withheld counts as null and the reason in
     `<count>_flag`. Staff output is exact and marked so.
@@ -143,6 +157,11 @@ def protect_counts(
     levels = _levels(dims, margin_levels, finest_published)
     if not levels:
         raise PolicyError(f"view {view!r}: nothing is published (no finest table, no margins).")
+    for level in protect:
+        if not any(set(level) == set(lv) and len(level) == len(lv) for lv in levels):
+            raise PolicyError(
+                f"view {view!r}: protect names {list(level)}, which is not a published level."
+            )
     key_columns = list(dict.fromkeys([*dims, *(c for lv in levels for c in lv)]))
     finest = frame.select([*key_columns, count])
     finest_keys = finest.select(key_columns)
@@ -155,7 +174,9 @@ def protect_counts(
     lattice = build_lattice(finest_keys, dims, levels)
     finest_values = finest[count].to_numpy().astype(np.int64)
     values = np.rint(lattice.member @ finest_values.astype(np.float64)).astype(np.int64)
-    withheld, reasons = suppress(lattice, values, finest_values, finest_published, policy)
+    withheld, reasons = suppress(
+        lattice, values, finest_values, finest_published, policy, [tuple(p) for p in protect]
+    )
 
     flag = flag_column(count)
     tables: dict[Level, pl.DataFrame] = {}
@@ -188,9 +209,12 @@ def protect_counts(
 
 
 def _result(view, dims, count, tables, finest_keys, audience, k, rules, records) -> ProtectedCounts:
+    by_level: dict[Level, list[AuditRecord]] = {}
+    for record in records:
+        by_level.setdefault(tuple(c for c, _ in record.cell), []).append(record)
     per_level = {}
     for level, table in tables.items():
-        level_records = [r for r in records if tuple(c for c, _ in r.cell) == level]
+        level_records = by_level.get(level, [])
         per_level[level] = _make_protected(
             view, table, audience=audience, k=k, rules=rules, audit_log=level_records
         )
@@ -231,23 +255,43 @@ def suppress(
     finest_values: np.ndarray,
     finest_published: bool,
     policy: Policy,
+    protect: Sequence[Level] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which published cells to withhold, and why: primary, fixed point, audit, repeat."""
-    n = lattice.n_cells
+    """Which published cells to withhold, and why: primary, fixed point, audit, repeat.
+
+    Works on the lattice's variables, so cells holding the same finest cells are
+    always withheld together; returns one flag and one reason per published cell.
+    """
+    var_values = np.zeros(lattice.n_vars, dtype=np.int64)
+    var_values[lattice.cell_var] = values
+    withheld, reasons = _suppress_variables(
+        lattice, var_values, finest_values, finest_published, policy, protect
+    )
+    return withheld[lattice.cell_var], reasons[lattice.cell_var]
+
+
+def _suppress_variables(
+    lattice: Lattice,
+    values: np.ndarray,
+    finest_values: np.ndarray,
+    finest_published: bool,
+    policy: Policy,
+    protect: Sequence[Level],
+) -> tuple[np.ndarray, np.ndarray]:
+    n = lattice.n_vars
+    relations, member = lattice.var_relations, lattice.var_member
     withheld = (values > 0) & (values < policy.k)
     reasons = np.where(withheld, policy.small_reason, "").astype(object)
-    level_size = np.bincount(lattice.cell_level)[lattice.cell_level]
-    # Finer cells first on ties: a total is worth more to readers than one more inner cell.
-    order = np.lexsort((np.arange(n), -level_size, values))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    mates = (lattice.relations.T @ lattice.relations).tocsr()  # cells sharing a line
+    # Details before totals, then smaller values first: see priority.py.
+    rank = variable_order(lattice, values, protect)
+    prices = variable_prices(lattice, values, protect)
+    mates = (relations.T @ relations).tocsr()  # variables sharing a line
     latent = (
         np.array([], dtype=np.int64)
         if finest_published
         else np.flatnonzero((finest_values > 0) & (finest_values < policy.k))
     )
-    member_t = lattice.member.T.tocsr()
+    member_t = member.T.tocsr()
     safe = np.zeros(n, dtype=bool)
     safe_latent = np.zeros(len(latent), dtype=bool)
 
@@ -261,9 +305,9 @@ def suppress(
         return True
 
     for _ in range(n + len(latent) + 1):
-        _fixed_point(lattice.relations, withheld, withhold_best)
+        _fixed_point(relations, withheld, withhold_best)
         lower, upper = _label_bounds(withheld, reasons, policy)
-        linear = LinearView(lattice.member, ~withheld, values.astype(float), lower, upper)
+        linear = LinearView(member, ~withheld, values.astype(float), lower, upper)
         # Each round only relaxes what a reader knows (a published equality becomes a
         # bound the true value meets; a label widens), so a cell shown to have a range
         # keeps it: only new and still-exposed cells need checking again.
@@ -280,23 +324,65 @@ def suppress(
         if not exposed_cells and not exposed_latent:
             return withheld, reasons.astype(str)
         changed = False
-        for cell in exposed_cells:
-            neighbours = mates.indices[mates.indptr[cell] : mates.indptr[cell + 1]]
-            if withhold_best(neighbours) or withhold_best(
-                _overlapping(lattice.member, member_t, cell)
-            ):
+        freed = np.zeros(n, dtype=bool)  # exposed variables a repair table already moved
+        freed_latent: set[int] = set()
+        repairs = [("cell", c) for c in exposed_cells] + [("latent", f) for f in exposed_latent]
+        for kind, index in repairs:
+            if (kind == "cell" and freed[index]) or (kind == "latent" and index in freed_latent):
+                continue
+            target = (
+                member.indices[member.indptr[index] : member.indptr[index + 1]]
+                if kind == "cell"
+                else np.array([index])
+            )
+            # When the simple rule's pick is already a detail of the finest tier, take it:
+            # the repair program could do no better than a detail and costs an LP or two.
+            nearby = (
+                mates.indices[mates.indptr[index] : mates.indptr[index + 1]]
+                if kind == "cell"
+                else member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
+            )
+            nearby = nearby[~withheld[nearby] & (values[nearby] > 0)]
+            if len(nearby) and prices[nearby[np.argmin(rank[nearby])]] < _TIER_STEP:
+                withhold_best(nearby)
                 changed = True
-            else:
-                # Nothing non-zero is left to withhold: the cell is pinned by what the
-                # "fewer than k" labels say (each at least 1). Widen the labels of its
-                # line, zeros included, so a reader can no longer count on that.
-                changed |= _widen(np.append(neighbours, cell), withheld, reasons, values, policy)
-        for f in exposed_latent:
-            containers = member_t.indices[member_t.indptr[f] : member_t.indptr[f + 1]]
-            if withhold_best(containers):
+                continue
+            found = cheapest_release(
+                member, member_t, target, withheld, values, lower, upper,
+                finest_values, prices, policy.k,
+            )  # fmt: skip
+            if found is not None:
+                chosen, table = found
+                withheld[chosen] = True
+                reasons[chosen] = policy.complementary_reason
                 changed = True
+                # The table found is consistent with what is now published: every exposed
+                # value it moves by at least one has a range too, pending the next audit.
+                moved = np.abs(member @ table - values) >= 1 - 1e-6
+                freed |= moved
+                freed_latent.update(
+                    int(f) for f in exposed_latent if abs(table[f] - finest_values[f]) >= 1 - 1e-6
+                )
+                continue
+            if kind == "cell":
+                neighbours = mates.indices[mates.indptr[index] : mates.indptr[index + 1]]
+                if withhold_best(neighbours) or withhold_best(
+                    _overlapping(member, member_t, index)
+                ):
+                    changed = True
+                else:
+                    # Nothing non-zero is left to withhold: the cell is pinned by what the
+                    # "fewer than k" labels say (each at least 1). Widen the labels of its
+                    # line, zeros included, so a reader can no longer count on that.
+                    changed |= _widen(
+                        np.append(neighbours, index), withheld, reasons, values, policy
+                    )
             else:
-                changed |= _widen(containers, withheld, reasons, values, policy)
+                containers = member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
+                if withhold_best(containers):
+                    changed = True
+                else:
+                    changed |= _widen(containers, withheld, reasons, values, policy)
         if not changed:
             break
     raise RuntimeError(

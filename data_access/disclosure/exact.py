@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 
 _TOL = 1e-6
 _GROUP_ROUNDS = 200
+_BUNDLE_SIZE = 400
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,14 @@ def bounds_of_targets(
     known_values = np.nan_to_num(pinned, nan=0.0)
     known_part = view.member @ known_values  # sum of the pinned finest cells in each cell
 
-    sub = view.member[:, unknown].tocsr()  # cells x unknown finest cells
+    # cells x unknown finest cells (a product with a selection matrix: cheaper than slicing
+    # the columns of a large CSR matrix, which converts it to CSC first)
+    select = sp.csr_matrix(
+        (np.ones(len(unknown)), (unknown, np.arange(len(unknown)))),
+        shape=(view.member.shape[1], len(unknown)),
+    )
+    sub = (view.member @ select).tocsr()
+    sub.sort_indices()
     has_unknown = np.diff(sub.indptr) > 0
     eq_cells = np.flatnonzero(view.published & has_unknown)
     wh_cells = np.flatnonzero(~view.published & has_unknown)
@@ -119,54 +127,74 @@ def bounds_of_targets(
     rows = sp.vstack([a_eq, a_wh]).tocsr() if (a_eq.shape[0] + a_wh.shape[0]) else None
     n_unknown = len(unknown)
     if n_unknown and rows is not None and rows.shape[0]:
-        incidence = (rows.T @ rows).tocsr()
-        _, comp_of_var = connected_components(incidence, directed=False)
+        # Rows and unknowns as one graph (a row links the unknowns it holds): linear in
+        # the number of entries, where rows.T @ rows would square the busiest rows.
+        coo = rows.tocoo()
+        n_rows = rows.shape[0]
+        graph = sp.csr_matrix(
+            (np.ones(coo.nnz), (coo.row, coo.col + n_rows)),
+            shape=(n_rows + n_unknown, n_rows + n_unknown),
+        )
+        _, labels = connected_components(graph, directed=False)
+        comp_of_var = np.unique(labels[n_rows:], return_inverse=True)[1].ravel()
     else:
         comp_of_var = np.arange(n_unknown)
 
-    cell_results: list[Bounds | None] = [None] * len(target_cells)
-    finest_results: list[Bounds | None] = [None] * len(target_finest)
-    # Each target: (kind, index, unknown columns, constant offset)
-    targets_by_comp: dict[int, list[tuple[str, int, np.ndarray, float]]] = {}
+    # Every target as the unknown columns it sums, plus the pinned part it holds.
+    n_cells = len(target_cells)
+    columns: list[np.ndarray] = []
+    offsets = np.zeros(n_cells + len(target_finest))
     for i, cell in enumerate(target_cells):
-        cols = sub.indices[sub.indptr[cell] : sub.indptr[cell + 1]]
-        if len(cols) == 0:
-            cell_results[i] = Bounds(float(known_part[cell]), float(known_part[cell]))
-            continue
-        targets_by_comp.setdefault(int(comp_of_var[cols[0]]), []).append(
-            ("cell", i, cols, float(known_part[cell]))
-        )
+        columns.append(sub.indices[sub.indptr[cell] : sub.indptr[cell + 1]])
+        offsets[i] = known_part[cell]
     for i, f in enumerate(target_finest):
-        if col_of[f] < 0:
-            finest_results[i] = Bounds(float(pinned[f]), float(pinned[f]))
-            continue
-        col = np.array([col_of[f]])
-        targets_by_comp.setdefault(int(comp_of_var[col[0]]), []).append(("finest", i, col, 0.0))
-
-    eq_comp = _row_component(a_eq, comp_of_var)
-    wh_comp = _row_component(a_wh, comp_of_var)
-    for comp, targets in targets_by_comp.items():
-        var_idx = np.flatnonzero(comp_of_var == comp)
+        unknown_f = col_of[f] >= 0
+        columns.append(np.array([col_of[f]]) if unknown_f else np.array([], dtype=np.int64))
+        offsets[n_cells + i] = 0.0 if unknown_f else pinned[f]
+    results = [Bounds(float(o), float(o)) for o in offsets]  # right for the pinned ones
+    open_targets = np.array([t for t, cols in enumerate(columns) if len(cols)], dtype=np.int64)
+    if len(open_targets) == 0:
+        return results[:n_cells], results[n_cells:]
+    bundle_of_var = _bundles(comp_of_var)[comp_of_var]
+    bundle_of_target = bundle_of_var[[columns[t][0] for t in open_targets]]
+    eq_bundle = _row_component(a_eq, bundle_of_var)
+    wh_bundle = _row_component(a_wh, bundle_of_var)
+    for bundle in np.unique(bundle_of_target):
+        var_idx = np.flatnonzero(bundle_of_var == bundle)
         local = np.full(n_unknown, -1, dtype=np.int64)
         local[var_idx] = np.arange(len(var_idx))
-        eq_rows = np.flatnonzero(eq_comp == comp)
-        wh_rows = np.flatnonzero(wh_comp == comp)
-        problem = _Problem(
+        eq_rows = np.flatnonzero(eq_bundle == bundle)
+        wh_rows = np.flatnonzero(wh_bundle == bundle)
+        system = _System(
             a_eq[eq_rows][:, var_idx],
             b_eq[eq_rows],
             a_wh[wh_rows][:, var_idx],
             lo_wh[wh_rows],
             hi_wh[wh_rows],
+            comp_of_var[var_idx],
         )
-        results = problem.bounds_of_all(
-            [local[cols] for _, _, cols, _ in targets], np.array([t[3] for t in targets])
-        )
-        for (kind, i, _, _), bounds in zip(targets, results, strict=True):
-            if kind == "cell":
-                cell_results[i] = bounds
-            else:
-                finest_results[i] = bounds
-    return [b for b in cell_results if b is not None], [b for b in finest_results if b is not None]
+        mine = open_targets[bundle_of_target == bundle]
+        found = system.bounds_of_all([local[columns[t]] for t in mine], offsets[mine])
+        for t, bounds in zip(mine, found, strict=True):
+            results[t] = bounds
+    return results[:n_cells], results[n_cells:]
+
+
+def _bundles(comp_of_var: np.ndarray) -> np.ndarray:
+    """Independent parts packed into bundles of about _BUNDLE_SIZE unknowns, one LP each.
+
+    One LP per small part costs mostly call overhead; one LP for everything costs
+    more than its parts (simplex work grows faster than size). Bundles sit between.
+    """
+    sizes = np.bincount(comp_of_var)
+    bundle_of_comp = np.empty(len(sizes), dtype=np.int64)
+    bundle, filled = 0, 0
+    for comp, size in enumerate(sizes):
+        if filled and filled + size > _BUNDLE_SIZE:
+            bundle, filled = bundle + 1, 0
+        bundle_of_comp[comp] = bundle
+        filled += size
+    return bundle_of_comp
 
 
 def _row_component(rows: sp.csr_matrix, comp_of_var: np.ndarray) -> np.ndarray:
@@ -174,8 +202,174 @@ def _row_component(rows: sp.csr_matrix, comp_of_var: np.ndarray) -> np.ndarray:
     return comp_of_var[first] if len(first) else np.array([], dtype=np.int64)
 
 
+class _Evidence:
+    """The smallest and largest value of each target seen in any feasible table so far."""
+
+    def __init__(self, targets: list[np.ndarray], offsets: np.ndarray, n: int) -> None:
+        rows = np.repeat(np.arange(len(targets)), [len(c) for c in targets])
+        self.matrix = sp.csr_matrix(
+            (np.ones(len(rows)), (rows, np.concatenate(targets))), shape=(len(targets), n)
+        )
+        self.offsets = np.asarray(offsets, dtype=float)
+        self.low = np.full(len(targets), np.inf)
+        self.high = np.full(len(targets), -np.inf)
+        self.proven = np.zeros(len(targets), dtype=bool)
+
+    def add(self, x: np.ndarray | None) -> None:
+        if x is not None:
+            self._update(slice(None), self.matrix @ x + self.offsets)
+
+    def add_values(self, which: np.ndarray, values: np.ndarray) -> None:
+        """Values of some targets in one feasible table (e.g. of their part only)."""
+        self._update(which, values)
+
+    def _update(self, where: slice | np.ndarray, values: np.ndarray) -> None:
+        self.low[where] = np.minimum(self.low[where], values)
+        self.high[where] = np.maximum(self.high[where], values)
+        with np.errstate(invalid="ignore"):
+            self.proven[where] = (
+                np.floor(self.high[where] + _TOL) - np.ceil(self.low[where] - _TOL) >= 1
+            )
+
+    def bounds(self, t: int) -> Bounds:
+        return Bounds(float(self.low[t]), float(self.high[t]))
+
+
+class _System:
+    """A bundle of independent parts of a view's constraints, over their unknown finest cells.
+
+    Shared-evidence solves run on the whole bundle at once: its parts share no
+    constraint, so optimising a sum over all of them optimises each part, and one
+    LP does the work of one per part. Pinned targets are then tested, and exact
+    bounds solved, on their own part only (a smaller LP).
+    """
+
+    def __init__(self, a_eq, b_eq, a_wh, lo_wh, hi_wh, comp_of_var: np.ndarray) -> None:
+        self.whole = _Problem(a_eq, b_eq, a_wh, lo_wh, hi_wh)
+        self._rows = (a_eq, b_eq, a_wh, lo_wh, hi_wh)
+        self.comp_of_var = comp_of_var
+        self._eq_comp = _row_component(a_eq, comp_of_var)
+        self._wh_comp = _row_component(a_wh, comp_of_var)
+
+    def part(self, comp: int) -> tuple[_Problem, np.ndarray]:
+        """The LP of one independent part, and which of the bundle's columns it holds."""
+        a_eq, b_eq, a_wh, lo_wh, hi_wh = self._rows
+        var_idx = np.flatnonzero(self.comp_of_var == comp)
+        eq_rows = np.flatnonzero(self._eq_comp == comp)
+        wh_rows = np.flatnonzero(self._wh_comp == comp)
+        problem = _Problem(
+            a_eq[eq_rows][:, var_idx],
+            b_eq[eq_rows],
+            a_wh[wh_rows][:, var_idx],
+            lo_wh[wh_rows],
+            hi_wh[wh_rows],
+        )
+        return problem, var_idx
+
+    def bounds_of_all(self, targets: list[np.ndarray], offsets: np.ndarray) -> list[Bounds]:
+        """Bounds of every target (given by its columns), proving most with shared evidence.
+
+        1. Each round optimises a random signed sum of the targets not yet proven,
+           both ways: every target is pushed up in one solve and down in the other,
+           so one pair of solves proves a range for many targets at once.
+        2. The targets left are mostly pinned; see `_settle_part`.
+        """
+        evidence = _Evidence(targets, offsets, self.whole.n)
+        box = self.whole._box()
+        rng = np.random.default_rng(20240611)  # fixed: the same data give the same choices
+        for _ in range(_GROUP_ROUNDS if len(targets) > 2 else 0):
+            open_targets = np.flatnonzero(~evidence.proven)
+            if len(open_targets) <= 2:
+                break
+            signs = rng.choice([-1.0, 1.0], size=len(open_targets))
+            objective = np.asarray(signs @ evidence.matrix[open_targets]).ravel()
+            for direction in (1.0, -1.0):
+                evidence.add(self.whole._solve(direction * objective, upper=box, strict=False)[1])
+            if len(open_targets) - int(np.count_nonzero(~evidence.proven)) < 2:
+                break  # shared evidence has stopped paying; test the rest in groups
+
+        results: dict[int, Bounds] = {}
+        open_targets = np.flatnonzero(~evidence.proven)
+        comp_of_target = self.comp_of_var[[targets[t][0] for t in open_targets]]
+        for comp in np.unique(comp_of_target):
+            group = open_targets[comp_of_target == comp]
+            results |= self._settle_part(int(comp), group, evidence, rng)
+        return [results[t] if t in results else evidence.bounds(t) for t in range(len(targets))]
+
+    def _settle_part(
+        self, comp: int, group: np.ndarray, evidence: _Evidence, rng: np.random.Generator
+    ) -> dict[int, Bounds]:
+        """Decide the open targets of one part, testing pinned ones a group at a time.
+
+        Minimise and maximise a sum of the group with random positive weights. If
+        both give the same value, the weighted sum is the same in every table
+        consistent with what is published, and (the weights being random) so is
+        each target in the group: all are pinned, for two LPs. Otherwise some
+        target took different values in the two solutions: those are not pinned
+        and get their exact bounds (when the evidence has not already shown a
+        range); the others are tested again as a group.
+        """
+        problem, var_idx = self.part(comp)
+        local = evidence.matrix[group][:, var_idx].tocsr()  # the group's rows, the part's columns
+        position = {int(t): i for i, t in enumerate(group)}
+
+        def witness(x: np.ndarray | None) -> np.ndarray | None:
+            if x is None:
+                return None
+            values = local @ x + evidence.offsets[group]
+            evidence.add_values(group, values)
+            return values
+
+        results: dict[int, Bounds] = {}
+        pending = group
+        while len(pending):
+            pending = pending[~evidence.proven[pending]]
+            if len(pending) <= 1:
+                for t in pending:
+                    results[int(t)] = self._exact(problem, local[position[int(t)]], t, evidence)
+                break
+            rows = [position[int(t)] for t in pending]
+            objective = np.asarray(rng.uniform(1.0, 2.0, size=len(rows)) @ local[rows]).ravel()
+            low, x_low = problem._solve(objective)
+            values_low = witness(x_low)
+            high_neg, x_high = problem._solve(-objective)
+            if x_high is None:  # unbounded above: some target is free; split to find it
+                witness(problem._solve(-objective, upper=problem._box(), strict=False)[1])
+                half = len(pending) // 2
+                for t in pending[:half]:
+                    results[int(t)] = self._exact(problem, local[position[int(t)]], t, evidence)
+                pending = pending[half:]
+                continue
+            values_high = witness(x_high)
+            if -high_neg - low <= _TOL * max(1.0, abs(low)):
+                for t in pending:
+                    value = float(values_low[position[int(t)]])
+                    results[int(t)] = Bounds(value, value)
+                break
+            moved = np.abs(values_high[rows] - values_low[rows]) > _TOL
+            for t in pending[moved]:
+                if not evidence.proven[t]:
+                    results[int(t)] = self._exact(problem, local[position[int(t)]], t, evidence)
+            pending = pending[~moved]
+        return results
+
+    def _exact(self, problem: _Problem, row: sp.csr_matrix, t: int, evidence: _Evidence) -> Bounds:
+        """Exact LP bounds of one target on its part (stopping once it shows a range)."""
+        objective = np.asarray(row.todense()).ravel()
+        offset = float(evidence.offsets[t])
+        low, x_low = problem._solve(objective)
+        if x_low is not None:
+            evidence.add_values(np.array([t]), np.array([objective @ x_low + offset]))
+        if evidence.proven[t]:
+            return evidence.bounds(t)
+        high_neg, x_high = problem._solve(-objective)
+        if x_high is not None:
+            evidence.add_values(np.array([t]), np.array([objective @ x_high + offset]))
+        return Bounds(low + offset, math.inf if x_high is None else -high_neg + offset)
+
+
 class _Problem:
-    """One component's constraints; remembers every feasible table it has seen."""
+    """The constraints of one LP over some unknown finest cells."""
 
     def __init__(self, a_eq, b_eq, a_wh, lo_wh, hi_wh) -> None:
         self.n = a_eq.shape[1] if a_eq.shape[0] else a_wh.shape[1]
@@ -192,64 +386,6 @@ class _Problem:
             rhs.append(-lo_wh[positive_low])
         self.a_ub = sp.vstack(ub_parts).tocsr() if ub_parts else None
         self.b_ub = np.concatenate(rhs) if rhs else None
-
-    def bounds_of_all(self, targets: list[np.ndarray], offsets: np.ndarray) -> list[Bounds]:
-        """Bounds of every target (given by its columns), proving most with shared evidence.
-
-        Each round optimises a random signed sum of the targets not yet proven,
-        both ways: every target is pushed up in one solve and down in the other,
-        so one pair of solves proves a range for many targets at once. Targets
-        still unproven after that get two LPs of their own (exact bounds).
-        """
-        n_targets = len(targets)
-        rows = np.repeat(np.arange(n_targets), [len(c) for c in targets])
-        matrix = sp.csr_matrix(
-            (np.ones(len(rows)), (rows, np.concatenate(targets))), shape=(n_targets, self.n)
-        )
-        low_seen = np.full(n_targets, np.inf)
-        high_seen = np.full(n_targets, -np.inf)
-
-        def add(x: np.ndarray | None) -> None:
-            if x is not None:
-                values = matrix @ x + offsets
-                np.minimum(low_seen, values, out=low_seen)
-                np.maximum(high_seen, values, out=high_seen)
-
-        def proven() -> np.ndarray:
-            with np.errstate(invalid="ignore"):
-                return np.floor(high_seen + _TOL) - np.ceil(low_seen - _TOL) >= 1
-
-        box = self._box()
-        rng = np.random.default_rng(20240611)  # fixed: the same data give the same choices
-        for _ in range(_GROUP_ROUNDS if n_targets > 2 else 0):
-            open_targets = np.flatnonzero(~proven())
-            if len(open_targets) <= 2:
-                break
-            signs = rng.choice([-1.0, 1.0], size=len(open_targets))
-            objective = signs @ matrix[open_targets]
-            objective = np.asarray(objective).ravel()
-            before = len(open_targets)
-            for direction in (1.0, -1.0):
-                add(self._solve(direction * objective, upper=box, strict=False)[1])
-            if before - int(np.count_nonzero(~proven())) < 2:
-                break  # shared evidence has stopped paying; finish one by one
-
-        results: list[Bounds] = []
-        for t in range(n_targets):
-            if proven()[t]:
-                results.append(Bounds(float(low_seen[t]), float(high_seen[t])))
-                continue
-            objective = np.asarray(matrix[t].todense()).ravel()
-            low, x_low = self._solve(objective)
-            add(x_low)
-            if proven()[t]:
-                results.append(Bounds(float(low_seen[t]), float(high_seen[t])))
-                continue
-            high_neg, x_high = self._solve(-objective)
-            add(x_high)
-            high = math.inf if x_high is None else -high_neg + offsets[t]
-            results.append(Bounds(low + offsets[t], high))
-        return results
 
     def _box(self) -> float:
         """A bound on every cell, large enough not to cut off any table we care about.

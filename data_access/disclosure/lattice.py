@@ -7,6 +7,13 @@ of finest cells, so the whole view is one linear system: `member` is the 0/1
 matrix of published cells x finest cells. `relations` are the published
 "lines" (a coarse cell and the finer published cells that add up to it), the
 unit the classic "at least two withheld per line" rule works on.
+
+Two cells of different levels can hold exactly the same finest cells (in the
+referral-flow cube, "not referred" by quarter is also pathway "none" by
+quarter): they are one number under two names, so withholding one and showing
+the other would give it away. Suppression therefore works on *variables*, one
+per distinct set of finest cells: `cell_var` names each cell's variable, and
+`var_member` / `var_relations` are `member` / `relations` over variables.
 """
 
 from __future__ import annotations
@@ -30,6 +37,14 @@ class Lattice:
     cell_level: np.ndarray  # level index of every published cell
     member: sp.csr_matrix  # published cells x finest cells, 1 where the cell sums that finest cell
     relations: sp.csr_matrix  # relations x published cells, 1 for each member of the line
+    level_refines: np.ndarray  # [a, b]: every cell of level a lies inside one cell of level b
+    cell_var: np.ndarray  # variable of every published cell (cells with the same members share one)
+    var_member: sp.csr_matrix  # variables x finest cells
+    var_relations: sp.csr_matrix  # relations x variables (lines of one variable dropped)
+
+    @property
+    def n_vars(self) -> int:
+        return int(self.var_member.shape[0])
 
     @property
     def n_cells(self) -> int:
@@ -92,16 +107,71 @@ def build_lattice(
         (np.ones(len(cols), dtype=np.float64), (rows, cols)), shape=(n_cells, n_finest)
     )
 
-    relations = _relations(maps, sizes, offsets)
-    return Lattice(dims, finest, tuple(levels), tuple(keys), cell_level, member, relations)
+    refines = _refinement(maps, sizes)
+    relations = _relations(maps, sizes, offsets, refines)
+    cell_var, var_member, var_relations = _variables(member, relations)
+    return Lattice(
+        dims,
+        finest,
+        tuple(levels),
+        tuple(keys),
+        cell_level,
+        member,
+        relations,
+        refines,
+        cell_var,
+        var_member,
+        var_relations,
+    )
 
 
-def _refines(fine: np.ndarray, coarse: np.ndarray, n_fine: int) -> bool:
-    """Whether every cell of the fine level lies inside a single cell of the coarse one."""
-    return len(np.unique(np.stack([fine, coarse], axis=1), axis=0)) == n_fine
+def _variables(
+    member: sp.csr_matrix, relations: sp.csr_matrix
+) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
+    """Merge cells holding exactly the same finest cells into one variable each."""
+    member = member.tocsr()
+    member.sort_indices()
+    first_of: dict[bytes, int] = {}
+    cell_var = np.empty(member.shape[0], dtype=np.int64)
+    representatives: list[int] = []
+    for cell in range(member.shape[0]):
+        signature = member.indices[member.indptr[cell] : member.indptr[cell + 1]].tobytes()
+        var = first_of.setdefault(signature, len(representatives))
+        if var == len(representatives):
+            representatives.append(cell)
+        cell_var[cell] = var
+    n_vars = len(representatives)
+    var_member = member[np.array(representatives, dtype=np.int64)]
+    to_var = sp.csr_matrix(
+        (np.ones(len(cell_var)), (np.arange(len(cell_var)), cell_var)),
+        shape=(len(cell_var), n_vars),
+    )
+    var_relations = (relations @ to_var).tocsr()
+    # A line whose coarse cell is its only finer cell under another name says v = v:
+    # nothing to protect there. (A coarse cell can equal a finer one only when that
+    # finer cell is its only member, since published cells are never empty.)
+    var_relations.data[:] = 1
+    keep = np.flatnonzero(np.diff(var_relations.indptr) >= 2)
+    return cell_var, var_member, var_relations[keep].astype(np.int64)
 
 
-def _relations(maps: list[np.ndarray], sizes: list[int], offsets: np.ndarray) -> sp.csr_matrix:
+def _refinement(maps: list[np.ndarray], sizes: list[int]) -> np.ndarray:
+    """refines[a, b]: every cell of level a lies inside a single cell of level b."""
+    n = len(maps)
+    refines = np.zeros((n, n), dtype=bool)
+    for a in range(n):
+        for b in range(n):
+            if a != b and sizes[a] >= sizes[b]:
+                # Level a refines b when the b-cell of a finest cell depends only on its a-cell.
+                parent = np.empty(sizes[a], dtype=np.int64)
+                parent[maps[a]] = maps[b]
+                refines[a, b] = bool(np.array_equal(parent[maps[a]], maps[b]))
+    return refines
+
+
+def _relations(
+    maps: list[np.ndarray], sizes: list[int], offsets: np.ndarray, refines: np.ndarray
+) -> sp.csr_matrix:
     """One relation per coarse cell for each pair (finer level, coarser level) next to each other.
 
     Only covering pairs are used (no published level strictly between them):
@@ -109,11 +179,6 @@ def _relations(maps: list[np.ndarray], sizes: list[int], offsets: np.ndarray) ->
     partition, e.g. a margin over a column with one value) are tied cell by cell.
     """
     n = len(maps)
-    refines = np.zeros((n, n), dtype=bool)
-    for a in range(n):
-        for b in range(n):
-            if a != b and sizes[a] >= sizes[b]:
-                refines[a, b] = _refines(maps[a], maps[b], sizes[a])
     strict = refines & ~refines.T
     rel_rows: list[np.ndarray] = []
     rel_cols: list[np.ndarray] = []
