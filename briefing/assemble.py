@@ -336,7 +336,9 @@ def _referrals_chart(
         sentences.format_count(last_row["referrals"])
         if last_row["referrals"] is not None
         else (
-            "fewer than 11" if str(last_row["referrals_flag"]).startswith("fewer") else "withheld"
+            str(last_row["referrals_flag"]).split(" (")[0]
+            if str(last_row["referrals_flag"]).startswith("fewer")
+            else "withheld"
         )
     )
     title = f"Referrals by {grain}, {first} to {latest}: {latest_text} in {latest}"

@@ -102,7 +102,7 @@ ratio = _row(comparison.frame, window_months=window, metric_id="recidivism.risk_
 def _shown(row: dict, unit: str) -> str:
     if row.get("estimate") is None:
         reason = _reason(row)
-        return "fewer than 11" if reason.startswith("fewer than") else "withheld"
+        return reason.split(" (")[0] if reason.startswith("fewer than") else "withheld"
     return (
         sentences.format_value(row["estimate"], unit)
         if unit != "ratio"

@@ -35,7 +35,7 @@ def site_row(result: ViewResult, site_id: str, site_name: str) -> dict[str, str]
         return row | {k: status for k in ("Referrals", "Enrolled", "Re-arrest", "Disparity")}
     change = _first(result, f"{site_id}/referrals/change", "comparison", "previous")
     row["Referrals"] = (
-        "fewer than 11"
+        (change.get("current_flag") or "").split(" (")[0]
         if change and (change.get("current_flag") or "").startswith("fewer")
         else _flagged(change, "current", "current_flag")
         or sentences.format_count(change["current"])

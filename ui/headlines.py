@@ -40,7 +40,8 @@ def _row(frame: pl.DataFrame, column: str, value: str) -> dict | None:
 
 def _value_text(value, flag: str | None, unit: str = sentences.COUNT) -> str:
     if flag:
-        return "fewer than 11" if flag.startswith("fewer than") else "withheld"
+        # "fewer than 11 (zeros withheld too)" -> "fewer than 11"; k comes from the flag.
+        return flag.split(" (")[0] if flag.startswith("fewer than") else "withheld"
     if value is None:
         return "not published"
     return sentences.format_value(value, unit)

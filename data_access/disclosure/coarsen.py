@@ -16,7 +16,11 @@ from typing import Literal
 
 import polars as pl
 
-from data_access.disclosure.policy import DEFAULT_POLICY, Policy, PolicyError
+from data_access.disclosure.policy import (
+    Policy,
+    PolicyError,
+    policy_from_environment,
+)
 from data_access.vocabulary import label
 
 COMBINED_RACE_CODE = "other_combined"
@@ -112,7 +116,7 @@ def fold_small_groups(
     keys: Sequence[str],
     counts: Sequence[str],
     group: str = "race_ethnicity",
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
     min_group_total: int | None = None,
     keep_separate: Sequence[str] = ("unknown",),
     combined_code: str = COMBINED_RACE_CODE,
@@ -131,6 +135,8 @@ def fold_small_groups(
     - a combined group that is still small is withheld by `protect_counts` like
       any other cell.
     """
+    # Read at call time, so LEAD_DISCLOSURE_K applies to every cube and view.
+    policy = policy or policy_from_environment()
     if group not in keys:
         raise PolicyError(f"{group!r} is not among the keys {list(keys)}.")
     if not counts:

@@ -44,6 +44,7 @@ from data_access.disclosure.policy import (
     PRIMARY,
     Policy,
     PolicyError,
+    policy_from_environment,
 )
 from data_access.disclosure.priority import TIER_FACTOR as _TIER_STEP
 from data_access.disclosure.priority import variable_order, variable_prices
@@ -127,7 +128,7 @@ def protect_counts(
     count: str,
     margins: Sequence[Sequence[str]] = (),
     finest_published: bool = True,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
     audience: Audience = Audience.PUBLIC,
     protect: Sequence[Sequence[str]] = (),
 ) -> ProtectedCounts:
@@ -151,6 +152,8 @@ def protect_counts(
     Returns each published level with withheld counts as null and the reason in
     `<count>_flag`. Staff output is exact and marked so.
     """
+    # Read at call time, so LEAD_DISCLOSURE_K applies to every cube and view.
+    policy = policy or policy_from_environment()
     dims = tuple(dimensions)
     margin_levels = [tuple(m) for m in margins]
     _validate(frame, dims, count, margin_levels, view)

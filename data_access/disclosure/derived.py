@@ -22,11 +22,11 @@ import polars as pl
 
 from data_access.audience import Audience
 from data_access.disclosure.policy import (
-    DEFAULT_POLICY,
     DERIVED,
     RELIABILITY,
     Policy,
     PolicyError,
+    policy_from_environment,
 )
 from data_access.disclosure.protected import AuditRecord, Protected, _make_protected
 
@@ -113,7 +113,7 @@ def protect_derived(
     withheld_flags: Sequence[str] = (),
     keep_counts: bool = False,
     count_flags: Mapping[str, str] | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
     audience: Audience = Audience.PUBLIC,
 ) -> Protected:
     """Withhold estimates (e.g. rate, ci_low, ci_high) that would reveal a small count.
@@ -134,6 +134,8 @@ def protect_derived(
     The result holds the keys, the estimates (null where withheld),
     `<first estimate>_flag` with the reason and `<first estimate>_reliability`.
     """
+    # Read at call time, so LEAD_DISCLOSURE_K applies to every cube and view.
+    policy = policy or policy_from_environment()
     if not estimates:
         raise PolicyError(f"view {view!r}: name at least one estimate column.")
     if kind is not DerivedKind.PER_PERSON and numerator is None:
@@ -208,7 +210,7 @@ def protect_comparison(
     groups: Sequence[tuple[str, str]],
     estimates: Sequence[str],
     withheld_flags: Sequence[str] = (),
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy | None = None,
     audience: Audience = Audience.PUBLIC,
 ) -> Protected:
     """Withhold a comparison of groups (risk ratio, difference, RRI, odds ratio, with CI).
@@ -218,6 +220,8 @@ def protect_comparison(
     Withheld when, in any group, the events or the non-events are 1 to k-1, a
     count behind it is withheld elsewhere, or the group is under min_denominator.
     """
+    # Read at call time, so LEAD_DISCLOSURE_K applies to every cube and view.
+    policy = policy or policy_from_environment()
     if len(groups) < 2:
         raise PolicyError(f"view {view!r}: a comparison needs at least two groups.")
     if not estimates:

@@ -18,7 +18,7 @@ from functools import wraps
 import sqlalchemy as sa
 
 from data_access.audience import Audience
-from data_access.disclosure import Protected
+from data_access.disclosure import Protected, policy_from_environment
 from data_access.vocabulary import RACES
 
 
@@ -121,7 +121,12 @@ def memoize(maxsize: int) -> Callable:
 
         @wraps(function)
         def wrapper(engine: sa.Engine, *args):
-            key = (engine.url.render_as_string(hide_password=True), *args)
+            # k is part of the key: a cube protected with another threshold is another cube.
+            key = (
+                engine.url.render_as_string(hide_password=True),
+                policy_from_environment().k,
+                *args,
+            )
             with lock:
                 if key in cache:
                     cache.move_to_end(key)

@@ -53,6 +53,14 @@ DIMENSIONS = (
     "route",
     "enrolled",
 )
+# The headline figures, withheld as complements only as a last resort (first kept longest).
+HEADLINE_LEVELS: tuple[tuple[str, ...], ...] = (
+    ("referred", "year"),
+    ("referred", "quarter"),
+    ("enrolled", "year"),
+    ("enrolled", "quarter"),
+    ("referred", "precinct_id", "year"),
+)
 # Every margin published anywhere from this cube, on any page or download.
 # `referred` separates referrals (yes) from eligible contacts not referred (no);
 # `route` separates police pathways (whose denominator is eligible contacts)
@@ -188,5 +196,6 @@ def referral_flow(
         count=COUNT,
         margins=PUBLIC_LEVELS,
         finest_published=False,
+        protect=HEADLINE_LEVELS,
         audience=audience,
     )
