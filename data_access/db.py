@@ -44,7 +44,12 @@ def make_engine(url: str | None = None) -> sa.Engine:
         parsed = make_url(url)
     except Exception as exc:
         raise DatabaseUnavailable(f"DATABASE_URL is not a valid database URL: {exc}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    is_uri = parsed.query.get("uri") == "true" or str(parsed.database or "").startswith("file:")
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and not is_uri  # a "file:" URI (e.g. read-only) names an existing file: make nothing
+    ):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {}
     if parsed.get_backend_name() == "postgresql":

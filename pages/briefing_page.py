@@ -34,7 +34,9 @@ st.html(
 assembled, selection, base_url = fetch_briefing(ctx)
 briefing = assembled.briefing
 
-st.subheader(f"{briefing.site_name}: {briefing.period_label} ({briefing.period_detail})")
+st.subheader(
+    escape_markdown(f"{briefing.site_name}: {briefing.period_label} ({briefing.period_detail})")
+)
 st.caption(
     escape_markdown(
         f"Law Enforcement Assisted Diversion: headline figures for elected officials. "

@@ -32,19 +32,23 @@ elif base.facts["partial_year"] == "yes":
 
 races = [r for r in base.facts["races"].split(",") if r]
 if not races:
-    st.info(f"{ctx.site_name} has no referrals of known race in {year_phrase} to compare.")
+    st.info(
+        f"{escape_markdown(ctx.site_name)} has no referrals of known race in {year_phrase} "
+        "to compare."
+    )
     st.stop()
 
 reference = dw.reference_selector(races)
 result = base if reference == "white" else fetch("disparities", ctx, reference=reference)
 reference_label = dw.race_label(reference)
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 
 # ---------------------------------------------------------------- rates and counts first
 st.subheader("Rates at each step, by race")
 rates = result.table("rates")
-columns = st.columns(2)
+# One chart per row: at half width the reasons and the log-axis title were cut off.
+columns = [st.container(), st.container()]
 for column, point in zip(columns, (dw.REFERRAL, dw.ENROLLMENT), strict=True):
     frame = dw.rates_frame(rates, point.code)
     if frame.is_empty():
@@ -93,12 +97,13 @@ st.markdown(
     "95% interval: when it does not cross 1, the difference is unlikely to be chance alone."
 )
 rri = result.table("rri")
-columns = st.columns(2)
+# One chart per row: at half width the reasons and the log-axis title were cut off.
+columns = [st.container(), st.container()]
 for column, point in zip(columns, (dw.REFERRAL, dw.ENROLLMENT), strict=True):
     frame = dw.forest_frame(rri, point.code)
     if frame.is_empty():
         with column:
-            st.info(f"{point.label}: not published for {ctx.site_name}.")
+            st.info(f"{point.label}: not published for {escape_markdown(ctx.site_name)}.")
         continue
     chart = charts.forest_plot(
         frame,
@@ -128,7 +133,7 @@ if missing := dw.not_compared(rri, reference):
 # ---------------------------------------------------------------- against the population
 st.subheader("Referrals against the adult population")
 if "population" not in result.tables:
-    st.info(f"{ctx.site_name} does not publish adult population by race.")
+    st.info(f"{escape_markdown(ctx.site_name)} does not publish adult population by race.")
 else:
     population = result.table("population")
     frame = dw.representation_frame(population)

@@ -55,7 +55,7 @@ if ctx.is_staff:
     st.warning(f"{STAFF_LABEL}. This download holds exact counts.", icon=":material/lock:")
 st.download_button(
     "Download the open data for "
-    + ctx.site_name
+    + escape_markdown(ctx.site_name)
     + (" (STAFF ONLY, ZIP)" if ctx.is_staff else " (ZIP)"),
     data=lambda: open_data.open_data_zip(
         ctx.database_url, ctx.release.release_id, ctx.release.checksum, ctx.site_id, ctx.audience

@@ -25,7 +25,7 @@ st.markdown(
     "(booked and prosecuted). This page compares the two groups after 6, 12, 24 and 36 months."
 )
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 
 
 def _percent(value) -> str:
@@ -81,8 +81,8 @@ def _caveats() -> None:
 
 if facts.get("published") != "yes":
     st.info(
-        f"{ctx.site_name} does not publish re-arrest figures for LEAD participants and a "
-        "comparison group, so there is nothing to compare here."
+        f"{escape_markdown(ctx.site_name)} does not publish re-arrest figures for LEAD "
+        "participants and a comparison group, so there is nothing to compare here."
     )
     _caveats()
     st.stop()
@@ -240,8 +240,9 @@ chart_card_for(
 st.subheader("How re-arrest builds up after entry")
 if "curve" not in result.tables:
     st.info(
-        f"{ctx.site_name} has too few people per quarter to publish the month-by-month curve "
-        "without revealing small numbers; the windows above pool every cohort instead."
+        f"{escape_markdown(ctx.site_name)} has too few people per quarter to publish the "
+        "month-by-month curve without revealing small numbers; the windows above pool every "
+        "cohort instead."
     )
 else:
     curve = result.table("curve")
@@ -317,8 +318,8 @@ if trend_key is None:
     trend_key = next((k for k in ("trend", "trend_by_year") if k in result.tables), None)
 if trend_key is None:
     st.info(
-        f"{ctx.site_name} has too few people per entry quarter or year to publish a "
-        "12-month re-arrest trend."
+        f"{escape_markdown(ctx.site_name)} has too few people per entry quarter or year to "
+        "publish a 12-month re-arrest trend."
     )
 else:
     trend = result.table(trend_key)

@@ -4,11 +4,12 @@ from ui.context import page_setup
 
 ctx = page_setup("Referrals and screening")
 
-import streamlit as st  # noqa: E402  (the guard above must run first)
+import streamlit as st  # noqa: E402
 
 from ui import charts, headlines  # noqa: E402
 from ui.components import chart_card_for, withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
+from ui.text import escape_markdown  # noqa: E402  (the guard above must run first)
 
 result = fetch("referrals", ctx)
 period = ctx.period
@@ -68,11 +69,11 @@ for index, (key, column, label, words) in enumerate(shown):
             key=f"chart-referrals-{key}",
         )
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 
 st.subheader("Eligibility screening")
 if result.facts["screening_published"] != "yes":
-    st.info(f"{ctx.site_name} does not publish screening outcomes.")
+    st.info(f"{escape_markdown(ctx.site_name)} does not publish screening outcomes.")
 else:
     funnel = result.table("funnel")
     grain_words = period.phrase if result.facts["funnel_grain"] != "year" else str(period.year)
@@ -90,7 +91,7 @@ else:
     chart_card_for(
         chart,
         title=headlines.funnel_title(funnel, grain_words),
-        caption=headlines.caption(ctx, "screening.enrolled"),
+        caption=headlines.caption(ctx, "referrals.enrollment_rate"),
         download_name=f"screening-{period.code}-{ctx.site_id}",
         key="chart-screening-funnel",
     )

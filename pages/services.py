@@ -166,5 +166,5 @@ chart_card_for(
 )
 
 for note in result.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 withheld_note(headlines.reasons(result))

@@ -170,8 +170,9 @@ def caption(ctx, metric_id: str) -> str:
     """Definition, denominator and source of a metric, from the one registry."""
     definition = get_metric(metric_id)
     parts = [f"{definition.name}: {definition.description}"]
-    if definition.denominator and definition.denominator.lower() not in ("none", "—", "-"):
-        parts.append(f"Out of: {definition.denominator}.")
+    denominator = (definition.denominator or "").strip()
+    if denominator and not denominator.lower().startswith(("none", "—", "-")):
+        parts.append(f"Out of: {denominator.rstrip('.')}.")
     parts.append(ctx.source)
     return " ".join(parts)
 

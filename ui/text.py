@@ -135,4 +135,7 @@ def escape_markdown(value: object) -> str:
     (":red[...]", ":material/...:") or its math ("$...$") give meaning to, and
     keeps the label on one line so it cannot start a heading, list or rule.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(value))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(value))
+    # Backslashes do not stop a bare address from becoming a link: an invisible
+    # word joiner (U+2060) inside "//", "www." and "@" does.
+    return escaped.replace("//", "/\u2060/").replace("www.", "www\u2060.").replace("@", "@\u2060")

@@ -240,6 +240,9 @@ def register_template() -> None:
 # Streamlit chart config: a trimmed modebar, no plotly logo, PNG export at print size.
 PLOTLY_CONFIG: dict = {
     "displaylogo": False,
+    # The mode bar adds seven Tab stops per chart for zoom and pan that need a mouse
+    # anyway; the table view beside every chart is the keyboard's way to the numbers.
+    "displayModeBar": False,
     "responsive": True,
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
     "toImageButtonOptions": {"format": "png", "scale": 2},

@@ -16,7 +16,11 @@ session), with console messages and uncaught page errors recorded in
 
 Helpers for tests (import with `from .conftest import ...`): `open_app`,
 `wait_for_app_idle`, `app_rerun`, `wait_for_charts`, `wait_for_first_chart`,
-`exception_texts`, `axe_violations`, `describe_violations`, `walk_tab_order`.
+`exception_texts`, `axe_violations`, `describe_violations`, `walk_tab_order`; for the
+pages: `PUBLIC_PAGES`, `choose`, `selected_text`, `main_text`, `chart_titles`,
+`headline_figures`, `chart_card`, `open_table_view`, `grid_rows`, `fresh_page`, and
+the fixtures `dashboard` (the shared server, router already run) and `tcp_proxy`
+(a relay to cut a database connection).
 `harness_server` runs HARNESS_APP, a small app of Streamlit widgets without our data,
 which checks the helpers and Streamlit's own chrome before the pages exist.
 See tests/browser/README.md.
@@ -702,3 +706,212 @@ def harness_server(demo_database, tmp_path_factory) -> Iterator[StreamlitServer]
     server.start()
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------------------
+# Helpers for the page tests (issue 7): the router, filters, chart cards, table views
+
+CHART_CARD = '[class*="st-key-chart_card_"]'
+
+# The public pages in dashboard.py: url_path, the page's heading, and how many charts
+# the demo's default view (Seattle, Q4 2025) draws there. The overview and the methods
+# page have figures, sentences and tables, no chart.
+PUBLIC_PAGES = [
+    ("", "LEAD at a glance", 0),
+    ("referrals", "Referrals and screening", 5),
+    ("services", "Services", 4),
+    ("recidivism", "Recidivism", 5),
+    ("disparities", "Disparities", 5),
+    ("costs", "Costs", 5),
+    ("compare", "Compare sites", 1),
+    ("briefing", "Briefing", 2),
+    ("methods", "Data and methods", 0),
+]
+SIDEBAR = '[data-testid="stSidebar"]'
+
+
+@pytest.fixture(scope="session")
+def dashboard(streamlit_server, browser) -> StreamlitServer:
+    """The shared dashboard server after one visit to its default page.
+
+    Until some session has run the router in dashboard.py, Streamlit serves the
+    files in pages/ on their own (its legacy mode, see docs/staff-mode.md) with a
+    menu of file names; a deep link as a server's first request would test that
+    mode instead of the router's pages. The visit also warms the default page.
+    """
+    with fresh_page(browser) as page:
+        open_app(page, streamlit_server.url())
+    return streamlit_server
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick the option whose visible text is `option` in the select box named `label`.
+
+    The option's text is typed first: the list is virtualised, so an option far
+    from the current one is not in the page until the list is filtered. Waits for
+    the rerun the choice causes.
+    """
+    box = page.get_by_role("combobox", name=label)
+    with app_rerun(page):
+        box.click()
+        box.fill(option)
+        page.get_by_role("option", name=option, exact=True).click()
+
+
+def selected_text(page, label: str) -> str:
+    """The text a select box shows for its current value."""
+    return page.get_by_role("combobox", name=label).input_value().strip()
+
+
+def main_text(page, hide: str = "") -> str:
+    """What the main area says, without the names of Material icons (nor `hide`).
+
+    Streamlit draws those icons from a font ligature, so their names
+    ("keyboard_arrow_right", "science") are text in the page, never seen as words.
+    `hide` is a CSS selector of more elements to leave out, such as "code".
+    """
+    return page.evaluate(
+        """([main, hide]) => {
+             const root = document.querySelector(main);
+             const selector = '[data-testid="stIconMaterial"], [data-testid$="DynamicIcon"]'
+               + (hide ? `, ${hide}` : '');
+             const hidden = Array.from(root.querySelectorAll(selector))
+               .map((element) => [element, element.style.display]);
+             hidden.forEach(([element]) => { element.style.display = 'none'; });
+             const text = root.innerText;
+             hidden.forEach(([element, display]) => { element.style.display = display; });
+             return text;
+           }""",
+        [MAIN, hide],
+    )
+
+
+def chart_titles(page) -> list[str]:
+    """The title (the finding in words) of every chart card, in page order."""
+    return [t.strip() for t in page.locator(f"{CHART_CARD} h3").all_inner_texts()]
+
+
+def headline_figures(page) -> list[str]:
+    """The text of every headline figure (st.metric): label, value and change."""
+    return [" ".join(t.split()) for t in page.locator('[data-testid="stMetric"]').all_inner_texts()]
+
+
+def chart_card(page, key: str):
+    """The chart card whose chart_card key is `key` (e.g. "chart-referrals-by_pathway")."""
+    return page.locator(f'[class*="st-key-chart_card_{key}"]')
+
+
+def open_table_view(card) -> None:
+    """Open a chart card's "Table view" expander (no rerun) and wait for its grid's rows."""
+    card.locator('[data-testid="stExpander"] summary').click()
+    card.locator('[data-testid="stDataFrame"] table[role="grid"] tbody tr').first.wait_for(
+        state="attached"
+    )
+
+
+def grid_rows(card) -> list[list[str]]:
+    """The header and rows of the grid in a card, as the grid's accessible table gives them.
+
+    The grid draws on a canvas; this table is what screen readers read. It holds
+    the rows on screen only, so use it for tables short enough to be seen whole.
+    """
+    table = card.locator('[data-testid="stDataFrame"] table[role="grid"]')
+    return table.evaluate(
+        """(t) => Array.from(t.querySelectorAll('tr')).map(
+             (row) => Array.from(row.querySelectorAll('th, td')).map((c) => c.innerText.trim()))"""
+    )
+
+
+class TcpProxy:
+    """A TCP relay to `upstream` on a local port, which a test can cut and restore.
+
+    Cutting closes the listening socket and every relayed connection, so the
+    database looks unreachable exactly as it would after a network failure:
+    existing connections die and new ones are refused. Restoring listens again
+    on the same port.
+    """
+
+    def __init__(self, upstream: tuple[str, int]):
+        import threading
+
+        self.upstream = upstream
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+        self.port = free_port()
+        self.restore()
+
+    def restore(self) -> None:
+        import threading
+
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        with self._lock:
+            doomed = list(self._sockets) + ([listener] if listener else [])
+            self._sockets.clear()
+        for sock in doomed:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by cut()
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets.update((client, server))
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def tcp_proxy() -> Iterator:
+    """Factory: `tcp_proxy(("127.0.0.1", 5432))` -> a TcpProxy, cut when the test ends."""
+    proxies: list[TcpProxy] = []
+
+    def make(upstream: tuple[str, int]) -> TcpProxy:
+        proxies.append(TcpProxy(upstream))
+        return proxies[-1]
+
+    yield make
+    for proxy in proxies:
+        proxy.cut()
+
+
+@contextlib.contextmanager
+def fresh_page(browser) -> Iterator:
+    """A page in a new browser context, as someone else opening a link would have."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+    context.add_init_script(_RUN_COUNTER_SCRIPT)
+    context.set_default_timeout(APP_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
