@@ -7,12 +7,12 @@ ctx = page_setup("LEAD at a glance")
 import streamlit as st  # noqa: E402  (the guard above must run first)
 
 from briefing import sentences  # noqa: E402
+from briefing.disparity import headline_rate_ratio  # noqa: E402
 from data_access.views.costs import sentence_arguments  # noqa: E402
 from data_access.views.recidivism import sentence_inputs  # noqa: E402
 from ui import headlines  # noqa: E402
 from ui.components import withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
-from ui.disparity_words import headline_rate_ratio  # noqa: E402
 from ui.services_words import caseload_headline  # noqa: E402
 from ui.text import escape_markdown  # noqa: E402
 

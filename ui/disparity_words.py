@@ -13,9 +13,9 @@ import polars as pl
 import streamlit as st
 
 from briefing import sentences
+from briefing.disparity import rate_ratio_of
 from data_access.disclosure import Protected
-from data_access.metrics.reliability import INSUFFICIENT, NOT_COMPUTABLE, REFERENCE, UNSTABLE
-from data_access.views import ViewResult
+from data_access.metrics.reliability import INSUFFICIENT, NOT_COMPUTABLE, UNSTABLE
 from data_access.views.disparities import (  # noqa: F401  (the page reads them from here)
     DECISION_POINTS,
     ENROLLMENT,
@@ -213,25 +213,6 @@ def representation_frame(population: Protected) -> pl.DataFrame:
 # ---------------------------------------------------------------- sentences
 
 
-def _rate_ratio(row: dict, decision: str) -> sentences.RateRatio:
-    reliability = row["reliability"]
-    if reliability == REFERENCE:
-        reliability = sentences.OK
-    withheld = row.get("input_flag") or row.get("estimate_flag") or None
-    if row["estimate"] is not None or reliability in (INSUFFICIENT, NOT_COMPUTABLE):
-        withheld = None
-    return sentences.RateRatio(
-        group_label=f"{race_label(row['race_ethnicity'])} people",
-        reference_label=f"{race_label(row['reference_group'])} people",
-        decision=decision,
-        rri=row["estimate"],
-        ci_low=row["ci_low"],
-        ci_high=row["ci_high"],
-        reliability=reliability,
-        withheld=withheld,
-    )
-
-
 def rri_title(rri: Protected, decision_point: str, reference: str, when: str) -> str:
     """The finding of one decision point: its largest disparity, in a sentence."""
     point = DECISION_POINTS[decision_point]
@@ -244,16 +225,8 @@ def rri_title(rri: Protected, decision_point: str, reference: str, when: str) ->
             f"{point.label}, {when}: no group could be compared with "
             f"{race_label(reference)} people (too few people in each group)"
         )
-    best = sentences.largest_disparity([_rate_ratio(r, point.decision) for r in shown])
+    best = sentences.largest_disparity([rate_ratio_of(r, point.decision) for r in shown])
     return f"{when}: " + sentences.rate_ratio_sentence(best).rstrip(".")
-
-
-def headline_rate_ratio(result: ViewResult) -> sentences.RateRatio | None:
-    """The disparity_headline view as a RateRatio for briefing.sentences (None when none)."""
-    if result.facts.get("found") != "yes":
-        return None
-    row = result.table("headline").frame.row(0, named=True)
-    return _rate_ratio(row, result.facts["decision"])
 
 
 def unknown_share_words(unknown: Protected, decision_point: str) -> str:
