@@ -110,17 +110,21 @@ def _shown(row: dict, unit: str) -> str:
     )
 
 
-for column, (label, row, unit) in zip(
+# Short labels (a card cuts long ones); the full wording is in each card's help.
+for column, (label, detail, row, unit) in zip(
     st.columns(3),
     (
-        (f"LEAD participants re-arrested within {window} months", lead, "proportion"),
-        (f"Comparison group re-arrested within {window} months", other, "proportion"),
-        (f"Risk ratio at {window} months (LEAD ÷ comparison)", ratio, "ratio"),
+        ("LEAD re-arrested", f"LEAD participants re-arrested within {window} months", lead,
+         "proportion"),
+        ("Comparison re-arrested", f"Comparison group re-arrested within {window} months",
+         other, "proportion"),
+        ("Risk ratio", f"Risk ratio at {window} months: LEAD's risk divided by the comparison "
+         "group's", ratio, "ratio"),
     ),
     strict=True,
-):
+):  # fmt: skip
     with column:
-        kpi(label, _shown(row, unit), direction="none")
+        kpi(label, _shown(row, unit), help=detail, direction="none")
 
 # ------------------------------------------------------------------ the windows side by side
 rate_frame = _readable(rates.frame).with_columns(

@@ -44,7 +44,7 @@ def test_page_renders_every_chart_with_alt_text_a_table_and_a_download(app_env):
 def test_changing_the_site_changes_the_numbers(app_env):
     seattle = _open(site="seattle")
     albany = _open(site="albany")
-    assert _metric(seattle, "LEAD participants") != _metric(albany, "LEAD participants")
+    assert _metric(seattle, "LEAD re-arrested") != _metric(albany, "LEAD re-arrested")
     assert chart_specs(seattle)[0] != chart_specs(albany)[0]
     # Albany is small: the page says why the curve is not drawn.
     assert "too few people per quarter" in texts(albany)
