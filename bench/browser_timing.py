@@ -8,7 +8,8 @@ For each page URL it opens a fresh browser context (a new Streamlit session, as 
 visitor would get) and reads, from the page's own clock (milliseconds since the
 navigation started):
 - first chart: the first plotly trace drawn (or the end of the run on a page without charts);
-- all charts: every chart drawn and the script finished;
+- all charts: every chart drawn and the script finished (for a page without charts:
+  the script finished and its elements mounted);
 - the bytes the server sent over the websocket for that page (figure specs dominate).
 
 Run 1 of a page is its first visit since the server started; with --cold the server
@@ -60,11 +61,12 @@ _FIRST_CHART = f"""
 }}
 """
 
+# Resolves with performance.now() once the run has finished, its elements are mounted
+# and every chart (if any) has drawn a trace: the page is complete.
 _ALL_CHARTS = f"""
 () => {{
   if (!{APP_IDLE_JS}) return false;
   const charts = Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'));
-  if (charts.length === 0) return -1;
   return charts.every((c) => c.querySelector('.js-plotly-plot .trace'))
     ? performance.now() : false;
 }}
@@ -76,7 +78,7 @@ class Visit:
     page: str
     run: int
     first_chart_ms: float | None  # None: the page has no chart
-    all_charts_ms: float | None
+    all_charts_ms: float | None  # page complete: every chart drawn (or no chart), run over
     charts: int
     websocket_bytes: int
 
@@ -134,7 +136,7 @@ def visit(browser, server: StreamlitServer, path: str, run: int, shared_context=
         page=path or "(default)",
         run=run,
         first_chart_ms=None if first == -1 else first,
-        all_charts_ms=None if done == -1 else done,
+        all_charts_ms=done,
         charts=charts,
         websocket_bytes=received[0],
     )

@@ -1,0 +1,494 @@
+"""National-scale performance benchmark of the dashboard (issue 7). Prints figures; not a test.
+
+    .venv/bin/python bench/national.py                       # everything, 50 extra sites
+    .venv/bin/python bench/national.py --skip-postgres --skip-browser --repeat 3
+    .venv/bin/python bench/national.py --pages referrals costs --sites 50 --report out.md
+
+Steps:
+1. Data: the demo release with --sites invented sites added (53 sites and over a
+   million referral rows with the default 50), loaded through the real loader into
+   SQLite (a file under --data-dir, reused by later runs) and into PostgreSQL (a
+   schema of its own, dropped at the end).
+2. Server-side time per page, cold and warm, through dashboard.py with AppTest
+   (bench/server_time.py, a process per database). The figure specs of every page
+   are saved for step 3.
+3. The floor: bench/floor_app.py sends the same figures from that JSON and
+   nothing else; timed the same way (AppTest and browser). Every page figure is
+   quoted with its ratio to the floor.
+4. Browser (Debian's chromium, as tests/browser does): the first visit of each
+   page on a fresh server (cold), a period change and a change to a site not
+   seen yet, warm visits with the browser cache kept and empty, and the server's
+   RSS with 1, 10 and 25 sessions open at once.
+
+The machine is shared and noisy: every figure is a median, and ratios to the
+floor (measured in the same minutes) are the figures to compare across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+sys.path.insert(0, str(BENCH_DIR))
+
+from memo_transfer import code_fingerprint  # noqa: E402
+from national_data import (  # noqa: E402
+    load_sqlite,
+    loaded_postgres,
+    postgres_problem,
+    write_national_release,
+)
+
+from pages import (  # noqa: E402
+    fmt_ms,
+    fmt_ratio,
+    fmt_s,
+    median,
+    public_pages,
+    ratio,
+    select_pages,
+)
+
+GOAL_RATIO = 1.3  # a warm page within 1.3x its floor
+GOAL_CHARTS_S = 1.5  # every chart visible
+GOAL_FILTER_S = 0.5  # a filter change
+
+
+def machine_description() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    return {
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu model": cpu,
+        "memory": memory,
+        "load average at start (1, 5, 15 min)": load,
+        "python": platform.python_version(),
+    }
+
+
+def run_server_time(url: str, out: Path, args, pages, extra: list[str]) -> list[dict]:
+    command = [
+        sys.executable,
+        str(BENCH_DIR / "server_time.py"),
+        "--database-url",
+        url,
+        "--out",
+        str(out),
+        "--repeat",
+        str(args.repeat),
+        "--pages",
+        *[p.name for p in pages],
+        *extra,
+    ]
+    subprocess.run(command, cwd=PROJECT_ROOT, check=True, stderr=subprocess.DEVNULL)
+    return json.loads(out.read_text())
+
+
+def browser_section(
+    browser, label: str, url: str, script: str, pages, args, work: Path, memos: Path | None
+) -> dict:
+    """Every browser figure for one server kind (the dashboard on one database, or the floor).
+
+    The dashboard gets two servers. The first starts cold: the first visit of each
+    page (but Compare, whose cold run takes minutes and is measured by AppTest) and
+    the filter changes. The second starts with every site's cubes restored from
+    `memos` (a server that precomputed them): the first visit of each page there
+    (Streamlit's caches empty), then the warm visits and the memory figures.
+    """
+    from browser_measures import (
+        PrewarmedServer,
+        filter_change,
+        first_visits,
+        memory_with_sessions,
+        page_visits,
+    )
+
+    from tests.browser.conftest import StreamlitServer, server_environment
+
+    floor = script != "dashboard.py"
+    env = server_environment(url, {"LEAD_BENCH_FLOOR_DIR": str(work / "figures")})
+    # The floor is one script that picks its page from ?page=; server.url("?page=x")
+    # gives http://host:port/?page=x.
+    paths = {p.name: f"?page={p.name}" if floor else p.name for p in pages}
+    result: dict = {
+        "label": label,
+        "first_visits": [],
+        "filter_changes": [],
+        "cubes_precomputed": not floor and memos is not None,
+    }
+    if not floor:
+        server = StreamlitServer(script, env, work / f"streamlit-{label}-cold.log").start()
+        try:
+            cold_pages = [paths[p.name] for p in pages if p.name != "compare"]
+            print(f"  [{label}] first visits on a cold server", flush=True)
+            result["first_visits"] = [asdict(v) for v in first_visits(browser, server, cold_pages)]
+            target = "referrals" if "referrals" in paths else pages[0].name
+            print(f"  [{label}] filter changes on {target}", flush=True)
+            changes = []
+            # Each change picks a period not shown yet: its view is computed (the site's
+            # cubes are memoized already), as for a visitor stepping back through time.
+            for index in range(1, 1 + args.repeat):
+                changes.append(filter_change(browser, server, paths[target], "Period", index))
+            # A site nobody has opened on this server: its cubes are computed now.
+            for index in range(5, 5 + min(args.repeat, 3)):
+                changes.append(filter_change(browser, server, paths[target], "Site", index))
+            result["filter_changes"] = [asdict(c) for c in changes]
+        finally:
+            server.stop()
+
+    log = work / f"streamlit-{label}-warm.log"
+    if not floor and memos is not None:
+        server = PrewarmedServer(script, env, log, memos=memos).start()
+    else:
+        server = StreamlitServer(script, env, log).start()
+    try:
+        print(f"  [{label}] first visits, cubes precomputed", flush=True)
+        primed = first_visits(browser, server, list(paths.values()))
+        result["first_visits_precomputed"] = [asdict(v) for v in primed]
+        print(f"  [{label}] warm visits, browser cache kept", flush=True)
+        kept = page_visits(browser, server, list(paths.values()), args.repeat, keep_cache=True)
+        result["warm_kept"] = [asdict(v) for v in kept]
+        print(f"  [{label}] warm visits, empty browser cache", flush=True)
+        empty = page_visits(browser, server, list(paths.values()), args.repeat, keep_cache=False)
+        result["warm_empty"] = [asdict(v) for v in empty]
+        if not floor and args.sessions:
+            print(f"  [{label}] memory with {args.sessions} sessions", flush=True)
+            memory = memory_with_sessions(browser, server, list(paths.values()), args.sessions)
+            result["memory"] = [asdict(m) for m in memory]
+    finally:
+        server.stop()
+    # Visits name their page by url path; give them the page names back.
+    names = {path: name for name, path in paths.items()}
+    for key in ("first_visits", "first_visits_precomputed", "warm_kept", "warm_empty"):
+        for v in result.get(key, []):
+            v["page"] = names.get(v["page"], v["page"])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=50, help="invented sites added (default 50)")
+    parser.add_argument("--pages", nargs="*", help="url paths; default: every public page")
+    parser.add_argument("--repeat", type=int, default=3, help="warm runs/visits per page")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument(
+        "--sessions", type=int, nargs="*", default=[1, 10, 25], help="concurrent sessions"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "lead-bench-data",
+        help="release files and the SQLite database, kept for later runs",
+    )
+    parser.add_argument(
+        "--recompute-compare",
+        action="store_true",
+        help="run the Compare page cold again even if an earlier run saved its cubes",
+    )
+    parser.add_argument("--report", type=Path, help="also write the figures as markdown here")
+    parser.add_argument("--json", type=Path, help="also write every raw figure as JSON here")
+    args = parser.parse_args(argv)
+
+    from data_access.release_files import release_checksum
+
+    started = time.perf_counter()
+    pages = select_pages(public_pages(), args.pages)
+    results: dict = {"machine": machine_description(), "command": " ".join(sys.argv)}
+    print("Machine:", results["machine"], flush=True)
+    if not args.skip_browser and not shutil.which("chromium"):
+        print("Debian's chromium is required: apt-get install -y chromium", file=sys.stderr)
+        return 2
+    if not args.skip_postgres and (problem := postgres_problem()):
+        print(f"PostgreSQL is not reachable ({problem}); use --skip-postgres", file=sys.stderr)
+        return 2
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    release = write_national_release(args.data_dir, args.sites)
+    results["release"] = {
+        "release_id": release.release_id,
+        "sites": release.sites,
+        "referral_rows": release.referral_rows,
+        "total_rows": release.total_rows,
+        "generate_seconds": release.generate_seconds,
+    }
+    made = (
+        f"generated in {fmt_s(release.generate_seconds)}" if release.generate_seconds else "reused"
+    )
+    print(
+        f"Release {release.release_id}: {release.sites} sites, {release.referral_rows:,} "
+        f"referral rows, {release.total_rows:,} rows in all ({made})",
+        flush=True,
+    )
+    sqlite = load_sqlite(args.data_dir, release)
+    print(
+        f"SQLite: {'loaded in ' + fmt_s(sqlite.load_seconds) if sqlite.load_seconds else 'reused'}"
+    )
+    results["loads"] = {"sqlite": sqlite.load_seconds}
+
+    with (
+        tempfile.TemporaryDirectory(prefix="lead-bench-") as folder,
+        contextlib.ExitStack() as stack,
+    ):
+        work = Path(folder)
+        databases = [("sqlite", sqlite.url)]
+        if not args.skip_postgres:
+            postgres = stack.enter_context(loaded_postgres(release))
+            print(f"PostgreSQL: loaded in {fmt_s(postgres.load_seconds)}", flush=True)
+            results["loads"]["postgres"] = postgres.load_seconds
+            databases.append(("postgres", postgres.url))
+
+        # Every site's cubes, computed once by the cold Compare run and kept for later
+        # runs of the same release and code (see memo_transfer).
+        memos = args.data_dir / (
+            f"cubes-{release_checksum(sorted(release.folder.glob('*')))[:12]}"
+            f"-{code_fingerprint(PROJECT_ROOT)}.pickle"
+        )
+        compare_cold = memos.with_suffix(".compare-cold.json")
+        if args.recompute_compare:
+            memos.unlink(missing_ok=True)
+        with_compare = any(p.name == "compare" for p in pages)
+        results["server"] = {}
+        for number, (kind, url) in enumerate(databases):
+            print(f"\nServer-side run time, {kind} (AppTest through dashboard.py):", flush=True)
+            extra = ["--figures-dir", str(work / "figures")] if number == 0 else []
+            fresh = with_compare and not memos.exists()
+            if fresh:
+                extra += ["--dump-memos", str(memos)]
+            elif with_compare:
+                extra += ["--restore-memos", str(memos)]
+            results["server"][kind] = run_server_time(
+                url, work / f"server-{kind}.json", args, pages, extra
+            )
+            if fresh:
+                cold = _by_page(results["server"][kind])["compare"]["cold_s"]
+                compare_cold.write_text(
+                    json.dumps({"database": kind, "cold_s": cold, "measured": time.ctime()})
+                )
+        if with_compare and compare_cold.exists():
+            results["compare_cold"] = json.loads(compare_cold.read_text())
+        print("\nServer-side run time, floor (same figures from JSON):", flush=True)
+        results["server"]["floor"] = run_server_time(
+            sqlite.url,
+            work / "server-floor.json",
+            args,
+            pages,
+            ["--floor-dir", str(work / "figures")],
+        )
+
+        if not args.skip_browser:
+            from playwright.sync_api import sync_playwright
+
+            from tests.browser.conftest import CHROMIUM_ARGS
+
+            results["browser"] = {}
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(
+                    executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+                )
+                try:
+                    print("\nBrowser, floor:", flush=True)
+                    results["browser"]["floor"] = browser_section(
+                        browser, "floor", sqlite.url, str(BENCH_DIR / "floor_app.py"),
+                        pages, args, work, None,
+                    )  # fmt: skip
+                    for kind, url in databases:
+                        print(f"\nBrowser, dashboard on {kind}:", flush=True)
+                        results["browser"][kind] = browser_section(
+                            browser, kind, url, "dashboard.py", pages, args, work,
+                            memos if with_compare else None,
+                        )  # fmt: skip
+                finally:
+                    browser.close()
+
+    results["total_seconds"] = time.perf_counter() - started
+    report = render_report(results, pages)
+    print("\n" + report)
+    if args.report:
+        args.report.write_text(report)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# The report
+
+
+def _by_page(rows: list[dict]) -> dict[str, dict]:
+    return {r["page"]: r for r in rows}
+
+
+def _visit_median(rows: list[dict], page: str, field: str = "all_charts_ms") -> float | None:
+    values = [r[field] / 1000 for r in rows if r["page"] == page and r[field] is not None]
+    return median(values)
+
+
+def render_report(results: dict, pages) -> str:
+    lines = ["## Machine", ""]
+    lines += [f"- {k}: {v}" for k, v in results["machine"].items()]
+    rel = results["release"]
+    lines += [
+        "",
+        f"Release {rel['release_id']}: {rel['sites']} sites, {rel['referral_rows']:,} referral "
+        f"rows, {rel['total_rows']:,} rows in all. Loads: "
+        + ", ".join(f"{k} {fmt_s(v) if v else 'reused'}" for k, v in results["loads"].items())
+        + f". Whole benchmark: {results['total_seconds'] / 60:.1f} min.",
+        "",
+        "## Server-side run time (AppTest through dashboard.py; medians)",
+        "",
+        "Cold: Streamlit caches and memoized cubes cleared, modules imported. Warm: every cache "
+        "filled. Floor: the same figures sent from JSON by bench/floor_app.py.",
+        "",
+    ]
+    floor = _by_page(results["server"]["floor"])
+    kinds = [k for k in results["server"] if k != "floor"]
+    header = "| page | charts | figure JSON | floor warm |"
+    rule = "|---|---:|---:|---:|"
+    for kind in kinds:
+        header += f" {kind} cold | {kind} precomputed cubes | {kind} warm | {kind} warm / floor |"
+        rule += "---:|---:|---:|---:|"
+    lines += [header, rule]
+    earlier = results.get("compare_cold")
+    for page in pages:
+        f = floor.get(page.name, {})
+        first = _by_page(results["server"][kinds[0]]).get(page.name, {})
+        floor_warm = median(f.get("warm_s", []))
+        row = (
+            f"| {page.name} | {first.get('charts', '-')} | "
+            f"{first.get('figure_bytes', 0) / 1024:.1f} kB | {fmt_ms(floor_warm)} |"
+        )
+        for kind in kinds:
+            r = _by_page(results["server"][kind]).get(page.name, {})
+            cold, warm = median(r.get("cold_s", [])), median(r.get("warm_s", []))
+            cold_text = fmt_s(cold)
+            if cold is None and page.name == "compare" and earlier:
+                cold_text = f"{fmt_s(median(earlier['cold_s']))} ({earlier['database']})*"
+            row += (
+                f" {cold_text} | {fmt_s(median(r.get('precomputed_s', [])))} | {fmt_ms(warm)} |"
+                f" {fmt_ratio(ratio(warm, floor_warm))} |"
+            )
+        lines.append(row)
+    if earlier:
+        lines += [
+            "",
+            f"\\* The cold Compare page computes every site's cubes; it was measured once, "
+            f"on {earlier['database']} ({earlier['measured']}), and its cubes kept for the other "
+            "runs (bench/memo_transfer.py). 'Precomputed cubes': the first run with every "
+            "cube already in memory (as if computed at load time or server start) and "
+            "Streamlit's caches empty.",
+        ]
+    exceptions = [
+        f"{kind}/{r['page']}: {r['exceptions']}"
+        for kind in results["server"]
+        for r in results["server"][kind]
+        if r["exceptions"]
+    ]
+    if exceptions:
+        lines += ["", "**Exceptions on pages:** " + "; ".join(exceptions)]
+
+    browser = results.get("browser")
+    if browser:
+        lines += [
+            "",
+            "## Browser: time until every chart is visible (medians of warm visits)",
+            "",
+            "Each visit is a new Streamlit session; time from navigation start (the page's "
+            "own clock) until the run has finished, its elements are mounted and every chart "
+            f"has a trace. Goal: {GOAL_CHARTS_S} s; a warm page within {GOAL_RATIO}x its floor.",
+            "",
+        ]
+        fl = browser["floor"]
+        header = "| page | floor (cache kept) | floor (empty cache) |"
+        rule = "|---|---:|---:|"
+        for kind in [k for k in browser if k != "floor"]:
+            second = (
+                "cubes precomputed"
+                if browser[kind].get("cubes_precomputed")
+                else "second cold server"
+            )
+            header += (
+                f" {kind} first visit, cold server | {kind} first visit, {second} |"
+                f" {kind} cache kept | ratio | {kind} empty cache | ratio |"
+            )
+            rule += "---:|---:|---:|---:|---:|---:|"
+        lines += [header, rule]
+        for page in pages:
+            floor_kept = _visit_median(fl["warm_kept"], page.name)
+            floor_empty = _visit_median(fl["warm_empty"], page.name)
+            row = f"| {page.name} | {fmt_s(floor_kept)} | {fmt_s(floor_empty)} |"
+            for kind in [k for k in browser if k != "floor"]:
+                b = browser[kind]
+                cold = _visit_median(b["first_visits"], page.name)
+                primed = _visit_median(b["first_visits_precomputed"], page.name)
+                kept = _visit_median(b["warm_kept"], page.name)
+                empty = _visit_median(b["warm_empty"], page.name)
+                row += (
+                    f" {fmt_s(cold)} | {fmt_s(primed)} | {fmt_s(kept)} |"
+                    f" {fmt_ratio(ratio(kept, floor_kept))} |"
+                    f" {fmt_s(empty)} | {fmt_ratio(ratio(empty, floor_empty))} |"
+                )
+            lines.append(row)
+        first_kind = next(k for k in browser if k != "floor")
+        received = []
+        for page in pages:
+            sizes = [
+                v["websocket_bytes"]
+                for v in browser[first_kind]["warm_kept"]
+                if v["page"] == page.name
+            ]
+            received.append(f"{page.name} {(median(sizes) or 0) / 1024:.0f} kB")
+        lines += [
+            "",
+            f"Websocket bytes received per visit (dashboard on {first_kind}): "
+            + ", ".join(received)
+            + ".",
+        ]
+
+        lines += ["", f"## Browser: filter changes (goal {GOAL_FILTER_S} s)", ""]
+        lines += ["| database | page | control | option | seconds |", "|---|---|---|---|---:|"]
+        for kind in [k for k in browser if k != "floor"]:
+            for c in browser[kind]["filter_changes"]:
+                lines.append(
+                    f"| {kind} | {c['page']} | {c['control']} | {c['chosen']} | "
+                    f"{fmt_s(c['seconds']) if c['seconds'] is not None else 'timed out'} |"
+                )
+        lines += [
+            "",
+            "## Server memory (RSS of the streamlit process) with concurrent sessions",
+            "",
+        ]
+        lines += ["| database | sessions open | RSS | time until all showed their charts |",
+                  "|---|---:|---:|---:|"]  # fmt: skip
+        for kind in [k for k in browser if k != "floor"]:
+            for m in browser[kind].get("memory", []):
+                loaded = fmt_s(m["seconds_to_load_all"]) if m["sessions"] else "(idle, warm)"
+                lines.append(f"| {kind} | {m['sessions']} | {m['rss_mb']:.0f} MB | {loaded} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
