@@ -225,10 +225,10 @@ def _choose_release(url: str) -> Release:
             "data with `python -m data_access demo`."
         )
         st.stop()
+    # Short labels: the sidebar cuts long ones. The date is in the page caption and
+    # on the Data and methods page.
     labels = {
-        r.release_id: f"{r.release_id} (data through {r.as_of:%d %B %Y})"
-        + (" – latest" if i == 0 else "")
-        for i, r in enumerate(releases)
+        r.release_id: r.release_id + (" (latest)" if i == 0 else "") for i, r in enumerate(releases)
     }
     chosen = _select(
         "Data release",
