@@ -166,5 +166,5 @@ chart_card_for(
 )
 
 for note in result.notes:
-    st.info(escape_markdown(note))
+    st.info(note)  # our own words from the view (vocabulary labels, no data)
 withheld_note(headlines.reasons(result))
