@@ -51,6 +51,21 @@ def pick(
     return protected.subset(rows=condition, columns=keep, view=view, sort=list(level))
 
 
+# One row per comparison of a period's figure with an earlier one; headlines.count_change
+# reads this shape, whether the figure is a count or an average (views/services.py).
+CHANGE_SCHEMA = {
+    "comparison": pl.String,
+    "period": pl.String,
+    "base_period": pl.String,
+    "current": pl.Int64,
+    "base": pl.Int64,
+    "change": pl.Int64,
+    "relative_change": pl.Float64,
+    "current_flag": pl.String,
+    "base_flag": pl.String,
+}
+
+
 def change_figures(
     counts: Protected,
     *,
@@ -89,20 +104,7 @@ def change_figures(
                 "base_flag": base_flag or ("" if other.code in value_of else "no data"),
             }
         )
-    table = pl.DataFrame(
-        rows,
-        schema={
-            "comparison": pl.String,
-            "period": pl.String,
-            "base_period": pl.String,
-            "current": pl.Int64,
-            "base": pl.Int64,
-            "change": pl.Int64,
-            "relative_change": pl.Float64,
-            "current_flag": pl.String,
-            "base_flag": pl.String,
-        },
-    )
+    table = pl.DataFrame(rows, schema=CHANGE_SCHEMA)
     return protect_derived(
         table,
         view=view,

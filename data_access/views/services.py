@@ -36,6 +36,7 @@ from data_access.periods import Period, parse_period
 from data_access.views.base import Selection, ViewResult, view, words
 from data_access.views.caseload_cube import COUNT, SERVICE_CODES, YES, CaseloadCube
 from data_access.views.caseload_cube import caseload_services as _cube
+from data_access.views.levels import CHANGE_SCHEMA
 
 # Quarters shown in trends: this many calendar years, ending with the selected period's.
 TREND_YEARS = 3
@@ -313,20 +314,7 @@ def caseload_change(
                 "base_flag": then.get("average_flag", NO_DATA),
             }
         )
-    table = pl.DataFrame(
-        rows,
-        schema={
-            "comparison": pl.String,
-            "period": pl.String,
-            "base_period": pl.String,
-            "current": pl.Int64,
-            "base": pl.Int64,
-            "change": pl.Int64,
-            "relative_change": pl.Float64,
-            "current_flag": pl.String,
-            "base_flag": pl.String,
-        },
-    )
+    table = pl.DataFrame(rows, schema=CHANGE_SCHEMA)
     # current and base are published averages already (withheld = null, reason beside),
     # carried as row labels so a missing base does not hide the current figure.
     return protect_derived(
