@@ -25,6 +25,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 demo-db: $(VENV)/.runtime
 	$(BIN)/python -m data_access init
 	$(BIN)/python -m data_access demo --if-empty
+	$(BIN)/python -m data_access precompute
 
 run: demo-db
 	$(BIN)/streamlit run dashboard.py --server.port $(PORT) --browser.gatherUsageStats false

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
+from data_access import cube_store
 from data_access.contract import CONTRACT_VERSION, TABLES
 from data_access.db import DatabaseUnavailable, describe, init_db
 from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
@@ -178,6 +179,7 @@ def _copy_into(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> Non
 
 def _delete_release(conn: sa.Connection, release_id: str) -> None:
     # Data rows first, so the delete does not lean on ON DELETE CASCADE being enforced.
+    cube_store.forget_release(conn, release_id)
     for table in DATA_TABLES.values():
         conn.execute(table.delete().where(table.c.release_id == release_id))
     conn.execute(releases.delete().where(releases.c.release_id == release_id))

@@ -72,3 +72,27 @@ def _data_table(spec) -> sa.Table:
 
 
 DATA_TABLES: dict[str, sa.Table] = {spec.name: _data_table(spec) for spec in TABLES}
+
+
+# Protected cubes computed from a release, kept so the disclosure audit (seconds
+# to minutes of linear programs per site) runs once per release, not once per
+# server process. Derived data only: deleting every row loses nothing but time.
+# See data_access/cube_store.py.
+protected_cubes = sa.Table(
+    "protected_cubes",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # sha256 of everything below but bytes
+    sa.Column(
+        "release_id",
+        sa.String(64),
+        sa.ForeignKey("releases.release_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("cube", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text(), nullable=False),  # JSON, for people reading the table
+    sa.Column("code_version", sa.String(64), nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("compute_seconds", sa.Float(), nullable=False),
+    sa.Column("payload", sa.LargeBinary(), nullable=False),
+)

@@ -44,6 +44,7 @@ from data_access.disclosure.protected import (
     audit_frame,
     publish_reference,
 )
+from data_access.disclosure.storage import StorageError, storable
 
 __all__ = [
     "COMBINED_RACE_CODE",
@@ -62,6 +63,7 @@ __all__ = [
     "PolicyError",
     "Protected",
     "ProtectedCounts",
+    "StorageError",
     "audit_counts",
     "audit_frame",
     "audit_published",
@@ -78,6 +80,7 @@ __all__ = [
     "protect_derived",
     "publish_reference",
     "quarter_of",
+    "storable",
     "with_time_levels",
     "withheld_text",
     "year_of",

@@ -10,6 +10,7 @@ touches queries or metrics, and tests/test_views_choke_point.py checks it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from functools import wraps
 
 import sqlalchemy as sa
 
+from data_access import cube_store
 from data_access.audience import Audience
 from data_access.disclosure import Protected, policy_from_environment
 from data_access.vocabulary import RACES
@@ -106,42 +108,81 @@ def clear_memos() -> None:
 
 
 def memoize(maxsize: int) -> Callable:
-    """A bounded, thread-safe memo for expensive protected cubes.
+    """A bounded, thread-safe memo for expensive protected cubes, backed by the database.
 
-    Keys use the engine's URL (password hidden), not the engine object, so two
-    engines on one database share entries and two databases never do. A
-    release is immutable once loaded except through `load --replace`, which
-    changes its checksum; callers include the checksum in their arguments.
+    The decorated function takes (engine, release_id, checksum, ...). Keys use
+    the engine's URL (password hidden), not the engine object, so two engines
+    on one database share entries and two databases never do. A release is
+    immutable once loaded except through `load --replace`, which changes its
+    checksum; the checksum is part of every key.
+
+    On a miss in memory the cube is read from the database's cube store
+    (data_access/cube_store.py) and only computed when absent there, then
+    saved, so the audit runs once per release rather than once per process.
+    One thread computes a given cube while others asking for it wait: two
+    visitors opening a cold site must not run its linear programs twice.
     """
 
     def decorate(function: Callable) -> Callable:
         cache: OrderedDict = OrderedDict()
         _MEMOS.append(cache)
         lock = threading.Lock()
+        computing: dict[tuple, threading.Lock] = {}
+        name = f"{function.__module__.removeprefix('data_access.views.')}.{function.__name__}"
 
-        @wraps(function)
-        def wrapper(engine: sa.Engine, *args):
-            # k is part of the key: a cube protected with another threshold is another cube.
-            key = (
-                engine.url.render_as_string(hide_password=True),
-                policy_from_environment().k,
-                *args,
-            )
+        def remembered(key: tuple) -> tuple[bool, object]:
             with lock:
                 if key in cache:
                     cache.move_to_end(key)
-                    return cache[key]
-            value = function(engine, *args)
+                    return True, cache[key]
+            return False, None
+
+        @wraps(function)
+        def wrapper(engine: sa.Engine, release_id: str, *args):
+            # k is part of the key: a cube protected with another threshold is another cube.
+            k = policy_from_environment().k
+            key = (engine.url.render_as_string(hide_password=True), k, release_id, *args)
+            found, value = remembered(key)
+            if found:
+                return value
             with lock:
-                cache[key] = value
-                while len(cache) > maxsize:
-                    cache.popitem(last=False)
+                key_lock = computing.setdefault(key, threading.Lock())
+            with key_lock:
+                found, value = remembered(key)  # computed while this thread waited
+                if not found:
+                    value = _stored_or_computed(function, name, engine, k, release_id, args)
+                    with lock:
+                        cache[key] = value
+                        while len(cache) > maxsize:
+                            cache.popitem(last=False)
+            with lock:
+                computing.pop(key, None)
             return value
 
         wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _stored_or_computed(
+    function: Callable, name: str, engine: sa.Engine, k: int, release_id: str, args: tuple
+) -> object:
+    stored_key, arguments = cube_store.cube_key(name, k, (release_id, *args))
+    value = cube_store.fetch(engine, stored_key)
+    if value is None:
+        started = time.perf_counter()
+        value = function(engine, release_id, *args)
+        cube_store.save(
+            engine,
+            stored_key,
+            cube=name,
+            release_id=release_id,
+            arguments=arguments,
+            value=value,
+            seconds=time.perf_counter() - started,
+        )
+    return value
 
 
 def words(mapping: Mapping[str, object]) -> dict[str, str]:

@@ -53,6 +53,7 @@ from data_access.disclosure import (
     fold_small_groups,
     protect_counts,
     quarter_of,
+    storable,
 )
 from data_access.views.base import memoize
 from data_access.vocabulary import SERVICES
@@ -89,6 +90,7 @@ PUBLIC_LEVELS: tuple[tuple[str, ...], ...] = (
 )
 
 
+@storable
 @dataclass(frozen=True)
 class CaseloadCube:
     """One site-year's protected caseload-and-services cube, and what a page must say about it.

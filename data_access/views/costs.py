@@ -53,6 +53,7 @@ from data_access.disclosure import (
     ProtectedCounts,
     protect_counts,
     protect_derived,
+    storable,
 )
 from data_access.metrics import costs as metrics
 from data_access.periods import Period, parse_period
@@ -115,6 +116,7 @@ def fiscal_year_words(year: int | str) -> str:
 # ---------------------------------------------------------------- one site's protected inputs
 
 
+@storable
 @dataclass(frozen=True)
 class SiteCosts:
     """A site's costs for complete fiscal years, with its people counts protected.

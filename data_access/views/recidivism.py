@@ -71,6 +71,7 @@ from data_access.disclosure import (
     protect_comparison,
     protect_counts,
     protect_derived,
+    storable,
 )
 from data_access.metrics.recidivism import (
     lead_vs_comparison,
@@ -103,6 +104,7 @@ def by_column(window: int) -> str:
     return f"by_{window}"
 
 
+@storable
 @dataclass(frozen=True)
 class Design:
     """Which margins a site publishes: the curve's grid, the trend's cohorts, the population.
@@ -268,6 +270,7 @@ def windows_of(grid: Sequence[int]) -> tuple[int, ...]:
     return tuple(w for w in WINDOWS if w in grid)
 
 
+@storable
 @dataclass(frozen=True)
 class RecidivismCube:
     """The protected cube of a site and how it was designed (no numbers outside `cube`)."""
