@@ -55,7 +55,10 @@ def precincts(url: str, release_id: str, site_id: str) -> pl.DataFrame:
     return queries.precincts(engine(url), release_id, site_id)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=512, show_spinner="Loading figures…")
+# cache_resource, not cache_data: cache_data unpickles a fresh copy on every hit, and that
+# copy was a good part of a warm page run. A ViewResult is immutable (its Protected
+# tables hand out clones of their frames), so every session may share the one object.
+@st.cache_resource(ttl=TTL_SECONDS, max_entries=512, show_spinner="Loading figures…")
 def view(name: str, url: str, selection: Selection, audience: Audience) -> views.ViewResult:
     """A public (or staff) view by name: the only way pages get figures."""
     return views.build(name, engine(url), selection, audience)
