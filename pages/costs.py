@@ -17,7 +17,6 @@ from data_access.views.costs import (  # noqa: E402
 )
 from data_access.vocabulary import label as code_label  # noqa: E402
 from ui import charts, headlines  # noqa: E402
-from ui.charts import Chart  # noqa: E402
 from ui.components import chart_card_for, kpi, withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
 from ui.text import escape_markdown, join_words  # noqa: E402
@@ -44,14 +43,6 @@ def row_of(protected: Protected, **equal) -> dict:
         frame = frame.filter(pl.col(column) == value)
     rows = frame.to_dicts()
     return rows[0] if rows else {}
-
-
-def without_intervals(chart: Chart) -> Chart:
-    """Cost bars have no sampling interval: no whisker caps, no interval words or columns."""
-    chart.figure.update_traces(error_y={"visible": False}, selector={"type": "bar"})
-    alt = chart.alt.replace(" with 95% confidence intervals", "")
-    table = chart.table.drop([c for c in chart.table.columns if c.startswith("95% CI")])
-    return Chart(chart.figure, alt, table)
 
 
 def in_reading_order(frame: pl.DataFrame) -> pl.DataFrame:
@@ -162,7 +153,7 @@ chart = charts.group_comparison_chart(
     unit=DOLLARS,
 )
 chart_card_for(
-    without_intervals(chart),
+    chart,
     title=category_title(),
     caption=headlines.caption(ctx, "costs.per_person_year"),
     download_name=f"costs-by-category-{year}-{ctx.site_id}",
@@ -283,7 +274,6 @@ else:
         group_label="Measure",
         unit=DOLLARS,
     )
-    chart = without_intervals(chart)
     low_words = money(arguments["saving_marginal"], arguments.get("withheld"))
     high_words = money(arguments["saving_fully_loaded"], arguments.get("withheld"))
     chart_card_for(

@@ -544,6 +544,39 @@ def test_group_comparison_table_rows_follow_the_frame():
     )
 
 
+def test_group_comparison_without_intervals_shows_no_whiskers_words_or_columns():
+    # Costs have no sampling interval: no ci_low or ci_high given.
+    chart = charts.group_comparison_chart(
+        _rearrest(), category="window", ci_low=None, ci_high=None, unit="dollars"
+    )
+    bars = [t for t in traces(chart.figure) if t["type"] == "bar"]
+    assert bars and all(t["error_y"]["visible"] is False for t in bars)
+    assert "confidence interval" not in chart.alt
+    assert not [c for c in chart.table.columns if "CI" in c]
+    with_intervals = charts.group_comparison_chart(_rearrest(), category="window")
+    assert "with 95% confidence intervals" in with_intervals.alt
+
+
+# ---------------------------------------------------------------- reuse of finished charts
+
+
+def test_a_chart_of_other_numbers_or_words_is_never_an_earlier_one():
+    # Builders reuse the finished chart for equal input: any other cell or option
+    # must give its own chart, whichever builder and however small the change.
+    frame = _rearrest()
+    first = charts.group_comparison_chart(frame, category="window")
+    assert charts.group_comparison_chart(frame.clone(), category="window").alt == first.alt
+    changed = frame.with_columns(estimate=pl.Series([0.21, 0.34, None, 0.45]))
+    other = charts.group_comparison_chart(changed, category="window")
+    assert "34.0" in other.table["Estimate (%)"].to_list()
+    assert "33.0" not in other.table["Estimate (%)"].to_list()
+    withheld = frame.with_columns(flag=pl.Series([None, None, "withheld", None]))
+    assert "withheld" in charts.group_comparison_chart(withheld, category="window").table["Note"]
+    renamed = charts.group_comparison_chart(frame, category="window", subject="re-arrest")
+    assert renamed.alt.startswith("Grouped bar chart of re-arrest with")
+    assert not first.alt.startswith("Grouped bar chart of re-arrest with")
+
+
 # ---------------------------------------------------------------- cumulative curve
 
 

@@ -75,6 +75,17 @@ def test_table_view_shows_exactly_the_plotted_table(app):
     ]
 
 
+def test_a_rerun_shows_the_same_chart_and_table_as_the_first_run():
+    # The rerun draws from the finished chart and converted table of the first run.
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    first_spec, first_table = at.get("plotly_chart")[0].proto.spec, at.dataframe[0].value
+    at.run()
+    assert not at.exception
+    assert at.get("plotly_chart")[0].proto.spec == first_spec
+    assert at.dataframe[0].value.equals(first_table)
+    assert at.dataframe[0].value["Referrals"].tolist() == ["120", FEWER, "45", "88"]
+
+
 def test_download_button_serves_the_table_lazily_without_a_rerun(app):
     (button,) = app.get("download_button")
     assert button.proto.label == "Download this table (CSV)"

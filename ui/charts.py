@@ -22,8 +22,11 @@ test can find exactly the arrays that hold counts.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -52,11 +55,104 @@ CHART_HEIGHT = 420
 
 @dataclass(frozen=True)
 class Chart:
-    """What a chart card shows: the figure, its text alternative and its data table."""
+    """What a chart card shows: the figure, its text alternative and its data table.
+
+    A Chart from a builder may be shared (see _memoized): read it, never change it
+    in place; derive a new figure, alt or table instead.
+    """
 
     figure: go.Figure
     alt: str
     table: pl.DataFrame
+
+
+# ---------------------------------------------------------------- memo of finished charts
+
+MEMO_SIZE = 256  # charts: every chart of every selection a server shows in a while
+
+
+class Memo:
+    """A bounded, thread-safe LRU map (a server runs a thread per session, for weeks)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: Hashable, item: object) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_LOCAL_MEMO = Memo(MEMO_SIZE)
+_memo_source: Callable[[], Memo] = lambda: _LOCAL_MEMO  # noqa: E731
+
+
+def keep_charts_in(source: Callable[[], Memo]) -> None:
+    """Where builders keep finished charts: ui.components hands them a Streamlit resource,
+    so that st.cache_resource.clear() forgets them with every other cache."""
+    global _memo_source
+    _memo_source = source
+
+
+def content_key(frame: object) -> Hashable | None:
+    """The frame's schema and every row, or None when they cannot be a key (nested cells).
+
+    Equal keys mean equal frames (a float -0.0 and 0.0 aside, which print alike), so
+    a memo keyed by content can never answer for other data, whichever view result or
+    session the frame came from. For the few-row frames of a page it costs microseconds.
+    """
+    if not isinstance(frame, pl.DataFrame):
+        return None
+    key = (tuple(frame.schema.items()), tuple(frame.rows()))
+    try:
+        hash(key)
+    except TypeError:  # list or struct cells
+        return None
+    return key
+
+
+def _memoized(builder: Callable[..., Chart]) -> Callable[..., Chart]:
+    """The builder, answering from the memo when it has seen equal input before.
+
+    Building a figure walks plotly's validators for every property, and was most of a
+    warm page run although a rerun builds exactly the figures it built before. A
+    builder is a pure function of the frame and the options, so equal input may share
+    the finished Chart.
+    """
+
+    @functools.wraps(builder)
+    def build(frame: pl.DataFrame, **options: object) -> Chart:
+        content = content_key(frame)
+        key: Hashable | None = None
+        if content is not None:
+            key = (builder.__name__, content, tuple(sorted(options.items())))
+            try:
+                hash(key)
+            except TypeError:  # an option given as a list or a dict
+                key = None
+        memo = _memo_source()
+        if key is not None and isinstance(chart := memo.get(key), Chart):
+            return chart
+        chart = builder(frame, **options)
+        if key is not None:
+            memo.put(key, chart)
+        return chart
+
+    return build
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -195,6 +291,7 @@ def _axis_format(unit: str) -> dict:
 # ---------------------------------------------------------------- trend line
 
 
+@_memoized
 def trend_chart(
     frame: pl.DataFrame,
     *,
@@ -482,6 +579,7 @@ def _count_table(rows: list, unit: str, category_label: str, value_label: str) -
     )
 
 
+@_memoized
 def bar_chart(
     frame: pl.DataFrame,
     *,
@@ -523,6 +621,7 @@ def bar_chart(
     return _chart(figure, alt, _count_table(rows, unit, category_label, value_label))
 
 
+@_memoized
 def funnel_chart(
     frame: pl.DataFrame,
     *,
@@ -693,9 +792,11 @@ def _estimate_table(
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
 
 
-def _estimates_alt(kind: str, subject: str, points: list[_Estimate], unit: str) -> str:
+def _estimates_alt(
+    kind: str, subject: str, points: list[_Estimate], unit: str, *, intervals: bool = True
+) -> str:
     shown = [p for p in points if not p.withheld]
-    parts = [f"{kind} of {subject} with 95% confidence intervals"]
+    parts = [f"{kind} of {subject}" + (" with 95% confidence intervals" if intervals else "")]
 
     def name(p: _Estimate) -> str:
         return f"{p.label} ({p.series})" if p.series else p.label
@@ -715,6 +816,7 @@ def _estimates_alt(kind: str, subject: str, points: list[_Estimate], unit: str) 
     )
 
 
+@_memoized
 def estimate_chart(
     frame: pl.DataFrame,
     *,
@@ -832,6 +934,7 @@ def _add_withheld_labels(figure: go.Figure, points: list[_Estimate], x: float, u
 _LOG_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50)
 
 
+@_memoized
 def forest_plot(
     frame: pl.DataFrame,
     *,
@@ -1023,6 +1126,7 @@ def _forest_alt(subject: str, points: list[_Estimate], reference_label: str) -> 
 # ---------------------------------------------------------------- LEAD against comparison
 
 
+@_memoized
 def group_comparison_chart(
     frame: pl.DataFrame,
     *,
@@ -1040,7 +1144,11 @@ def group_comparison_chart(
     unit: str = "proportion",
     height: int = CHART_HEIGHT,
 ) -> Chart:
-    """Grouped bars with 95% CI whiskers; the comparison group hatched, withheld bars marked."""
+    """Grouped bars with 95% CI whiskers; the comparison group hatched, withheld bars marked.
+
+    Without ci_low and ci_high (costs have no sampling interval) there are no
+    whiskers, no interval words in the alt text and no interval columns.
+    """
     _require(
         frame,
         [category, group, estimate, ci_low, ci_high, flag, reliability],
@@ -1048,13 +1156,16 @@ def group_comparison_chart(
     )
     flag, reliability = _estimate_columns(frame, estimate, flag, reliability)
     labels = (category_label, group_label)
+    intervals = ci_low is not None or ci_high is not None
     if frame.is_empty():
-        return _empty(subject, _estimate_table([], unit, labels, value_label).columns)
+        columns = _estimate_table([], unit, labels, value_label).columns
+        return _empty(subject, columns if intervals else _without_intervals(columns))
     points = _estimates(frame, category, group, estimate, ci_low, ci_high, flag, reliability)
     names = list(dict.fromkeys(p.series for p in points))
     styles = theme.series_styles(names)
     tallest = max([p.high or p.estimate or 0.0 for p in points if not p.withheld] + [0.0])
     stub = tallest * 0.03 or 0.03
+    hidden_whiskers = {} if intervals else {"visible": False}
     figure = go.Figure()
     for name in names:
         style = styles[name]
@@ -1075,7 +1186,7 @@ def group_comparison_chart(
                         "solidity": 0.3,
                     },
                 },
-                error_y={**_whiskers(shown), "color": theme.TEXT},
+                error_y={**_whiskers(shown), "color": theme.TEXT, **hidden_whiskers},
                 hovertext=[_estimate_hover(p, unit) for p in shown],
                 hovertemplate=HOVER,
                 legendgroup=name,
@@ -1099,6 +1210,7 @@ def group_comparison_chart(
                     textposition="outside",
                     textfont={"color": theme.MUTED_TEXT, "size": theme.SMALL_SIZE},
                     cliponaxis=False,
+                    **({} if intervals else {"error_y": hidden_whiskers}),
                     hovertext=[_estimate_hover(p, unit) for p in gaps],
                     hovertemplate=HOVER,
                     legendgroup=name,
@@ -1115,13 +1227,21 @@ def group_comparison_chart(
         showgrid=False,
     )
     figure.update_layout(barmode="group", bargap=0.25, bargroupgap=0.08)
-    alt = _estimates_alt("Grouped bar chart", subject, points, unit)
-    return _chart(figure, alt, _estimate_table(points, unit, labels, value_label))
+    alt = _estimates_alt("Grouped bar chart", subject, points, unit, intervals=intervals)
+    table = _estimate_table(points, unit, labels, value_label)
+    if not intervals:
+        table = table.select(_without_intervals(table.columns))
+    return _chart(figure, alt, table)
+
+
+def _without_intervals(columns: list[str]) -> list[str]:
+    return [c for c in columns if not c.startswith("95% CI")]
 
 
 # ---------------------------------------------------------------- cumulative curve
 
 
+@_memoized
 def cumulative_curve(
     frame: pl.DataFrame,
     *,

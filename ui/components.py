@@ -14,15 +14,55 @@ from typing import Literal, Protocol
 
 import plotly.graph_objects as go
 import polars as pl
+import pyarrow as pa
 import streamlit as st
 
 from data_access.csv_safety import safe_csv_bytes
-from ui import theme
+from ui import charts, theme
 from ui.charts import Chart
 from ui.text import escape_markdown
 
 # Importing streamlit makes its own plotly template the default; ours wins back here.
 theme.register_template()
+
+TABLE_MEMO_SIZE = 256  # chart tables, as many as the charts they belong to
+
+
+@st.cache_resource(show_spinner=False)
+def _chart_memo() -> charts.Memo:
+    """The finished charts of the server: a resource, so clearing Streamlit's caches
+    (a test, a benchmark's cold run) forgets them as it forgets the view results."""
+    return charts.Memo(charts.MEMO_SIZE)
+
+
+@st.cache_resource(show_spinner=False)
+def _table_memo() -> charts.Memo:
+    return charts.Memo(TABLE_MEMO_SIZE)
+
+
+charts.keep_charts_in(_chart_memo)
+
+
+def _arrow_table(table: pl.DataFrame) -> pl.DataFrame | pa.Table:
+    """The table as st.dataframe would convert it (through pandas), converted once.
+
+    st.dataframe turns a polars frame into pandas and then Arrow on every run; given
+    the Arrow table it only serializes it. The conversion is pyarrow's from_pandas,
+    as Streamlit's own, so the browser receives the same columns, types and index.
+    """
+    key = charts.content_key(table)
+    if key is None:
+        return table
+    memo = _table_memo()
+    arrow = memo.get(key)
+    if arrow is None:
+        try:
+            arrow = pa.Table.from_pandas(table.to_pandas())
+        except (pa.ArrowException, TypeError, ValueError):
+            return table  # Streamlit's own conversion knows how to fix such columns
+        memo.put(key, arrow)
+    return arrow
+
 
 SYNTHETIC_NOTICE = "Synthetic demonstration data: not real LEAD results"
 TABLE_VIEW_LABEL = "Table view"
@@ -95,7 +135,7 @@ def chart_card(
             st.caption(escape_markdown(caption))
         with st.expander(TABLE_VIEW_LABEL):
             st.dataframe(
-                table,
+                _arrow_table(table),
                 hide_index=True,
                 width="stretch",
                 alt=f"Table of the numbers in the chart: {alt}",
