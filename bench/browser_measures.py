@@ -18,8 +18,6 @@ start it) and a Playwright browser.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +28,6 @@ from tests.browser.conftest import (
     _RUN_COUNTER_SCRIPT,
     _RUN_SETTLED_JS,
     APP_TIMEOUT_MS,
-    PROJECT_ROOT,
     VIEWPORT,
     StreamlitServer,
     wait_for_app_idle,
@@ -38,41 +35,6 @@ from tests.browser.conftest import (
 
 COLD_TIMEOUT_MS = 1_800_000  # a cold Compare page at national scale takes minutes
 BENCH_DIR = Path(__file__).resolve().parent
-
-
-@dataclass
-class PrewarmedServer(StreamlitServer):
-    """A StreamlitServer whose cubes are restored from `memos` before it serves (see
-    bench/serve_with_memos.py); otherwise started and stopped exactly the same way."""
-
-    memos: Path | None = None
-
-    def start(self, timeout_s: float = 600.0) -> PrewarmedServer:
-        command = [
-            sys.executable, str(BENCH_DIR / "serve_with_memos.py"), str(self.memos), "--",
-            "run", self.script,
-            "--server.port", str(self.port),
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.fileWatcherType", "none",
-            "--browser.gatherUsageStats", "false",
-        ]  # fmt: skip
-        log = self.log_path.open("w")
-        self.process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # stop() ends the group: only what we started
-        )
-        log.close()
-        try:
-            self._wait_until_healthy(timeout_s)
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
 
 def new_context(browser):

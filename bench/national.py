@@ -44,11 +44,12 @@ PROJECT_ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(BENCH_DIR))
 
-from memo_transfer import code_fingerprint  # noqa: E402
 from national_data import (  # noqa: E402
+    copy_stored_cubes,
     load_sqlite,
     loaded_postgres,
     postgres_problem,
+    precompute,
     write_national_release,
 )
 
@@ -107,19 +108,16 @@ def run_server_time(url: str, out: Path, args, pages, extra: list[str]) -> list[
     return json.loads(out.read_text())
 
 
-def browser_section(
-    browser, label: str, url: str, script: str, pages, args, work: Path, memos: Path | None
-) -> dict:
+def browser_section(browser, label: str, url: str, script: str, pages, args, work: Path) -> dict:
     """Every browser figure for one server kind (the dashboard on one database, or the floor).
 
-    The dashboard gets two servers. The first starts cold: the first visit of each
-    page (but Compare, whose cold run takes minutes and is measured by AppTest) and
-    the filter changes. The second starts with every site's cubes restored from
-    `memos` (a server that precomputed them): the first visit of each page there
-    (Streamlit's caches empty), then the warm visits and the memory figures.
+    One server, started for this section: its cubes are in the database's cube
+    store (precomputed), its Streamlit caches and memos empty, as after any
+    restart. In order: the first visit of each page (a cold server), filter
+    changes, warm visits with the browser cache kept and empty, and the RSS with
+    concurrent sessions.
     """
     from browser_measures import (
-        PrewarmedServer,
         filter_change,
         first_visits,
         memory_with_sessions,
@@ -133,41 +131,25 @@ def browser_section(
     # The floor is one script that picks its page from ?page=; server.url("?page=x")
     # gives http://host:port/?page=x.
     paths = {p.name: f"?page={p.name}" if floor else p.name for p in pages}
-    result: dict = {
-        "label": label,
-        "first_visits": [],
-        "filter_changes": [],
-        "cubes_precomputed": not floor and memos is not None,
-    }
-    if not floor:
-        server = StreamlitServer(script, env, work / f"streamlit-{label}-cold.log").start()
-        try:
-            cold_pages = [paths[p.name] for p in pages if p.name != "compare"]
-            print(f"  [{label}] first visits on a cold server", flush=True)
-            result["first_visits"] = [asdict(v) for v in first_visits(browser, server, cold_pages)]
+    result: dict = {"label": label, "first_visits": [], "filter_changes": []}
+    server = StreamlitServer(script, env, work / f"streamlit-{label}.log").start()
+    try:
+        print(f"  [{label}] first visits on a cold server", flush=True)
+        result["first_visits"] = [
+            asdict(v) for v in first_visits(browser, server, list(paths.values()))
+        ]
+        if not floor:
             target = "referrals" if "referrals" in paths else pages[0].name
             print(f"  [{label}] filter changes on {target}", flush=True)
             changes = []
-            # Each change picks a period not shown yet: its view is computed (the site's
-            # cubes are memoized already), as for a visitor stepping back through time.
+            # Each change picks a period not shown yet: its view is computed from the
+            # site's cubes, as for a visitor stepping back through time.
             for index in range(1, 1 + args.repeat):
                 changes.append(filter_change(browser, server, paths[target], "Period", index))
-            # A site nobody has opened on this server: its cubes are computed now.
-            for index in range(5, 5 + min(args.repeat, 3)):
+            # A site nobody has opened on this server: its cubes come from the store.
+            for index in range(5, 5 + args.repeat):
                 changes.append(filter_change(browser, server, paths[target], "Site", index))
             result["filter_changes"] = [asdict(c) for c in changes]
-        finally:
-            server.stop()
-
-    log = work / f"streamlit-{label}-warm.log"
-    if not floor and memos is not None:
-        server = PrewarmedServer(script, env, log, memos=memos).start()
-    else:
-        server = StreamlitServer(script, env, log).start()
-    try:
-        print(f"  [{label}] first visits, cubes precomputed", flush=True)
-        primed = first_visits(browser, server, list(paths.values()))
-        result["first_visits_precomputed"] = [asdict(v) for v in primed]
         print(f"  [{label}] warm visits, browser cache kept", flush=True)
         kept = page_visits(browser, server, list(paths.values()), args.repeat, keep_cache=True)
         result["warm_kept"] = [asdict(v) for v in kept]
@@ -182,7 +164,7 @@ def browser_section(
         server.stop()
     # Visits name their page by url path; give them the page names back.
     names = {path: name for name, path in paths.items()}
-    for key in ("first_visits", "first_visits_precomputed", "warm_kept", "warm_empty"):
+    for key in ("first_visits", "warm_kept", "warm_empty"):
         for v in result.get(key, []):
             v["page"] = names.get(v["page"], v["page"])
     return result
@@ -205,15 +187,21 @@ def main(argv: list[str] | None = None) -> int:
         help="release files and the SQLite database, kept for later runs",
     )
     parser.add_argument(
-        "--recompute-compare",
+        "--recompute-cubes",
         action="store_true",
-        help="run the Compare page cold again even if an earlier run saved its cubes",
+        help="drop the stored cubes of a reused SQLite file and precompute them again",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="processes for the precompute (default 2)"
+    )
+    parser.add_argument(
+        "--without-store",
+        action="store_true",
+        help="also time every page but Compare cold with the cube store off (the audit itself)",
     )
     parser.add_argument("--report", type=Path, help="also write the figures as markdown here")
     parser.add_argument("--json", type=Path, help="also write every raw figure as JSON here")
     args = parser.parse_args(argv)
-
-    from data_access.release_files import release_checksum
 
     started = time.perf_counter()
     pages = select_pages(public_pages(), args.pages)
@@ -248,6 +236,22 @@ def main(argv: list[str] | None = None) -> int:
         f"SQLite: {'loaded in ' + fmt_s(sqlite.load_seconds) if sqlite.load_seconds else 'reused'}"
     )
     results["loads"] = {"sqlite": sqlite.load_seconds}
+    if args.recompute_cubes:
+        _drop_stored_cubes(sqlite.url, release.release_id)
+    print(f"SQLite: python -m data_access precompute --jobs {args.jobs} ...", flush=True)
+    cubes = precompute(sqlite.url, release.release_id, args.jobs)
+    results["precompute"] = {
+        "sqlite_seconds": cubes.seconds,
+        "cubes": cubes.cubes,
+        "computed_seconds": cubes.computed_seconds,
+        "jobs": args.jobs,
+        "output": cubes.output,
+    }
+    print(
+        f"  {cubes.cubes} cubes ready in {fmt_s(cubes.seconds)} "
+        f"(their audits took {fmt_s(cubes.computed_seconds)} of compute when first made)",
+        flush=True,
+    )
 
     with (
         tempfile.TemporaryDirectory(prefix="lead-bench-") as folder,
@@ -259,37 +263,19 @@ def main(argv: list[str] | None = None) -> int:
             postgres = stack.enter_context(loaded_postgres(release))
             print(f"PostgreSQL: loaded in {fmt_s(postgres.load_seconds)}", flush=True)
             results["loads"]["postgres"] = postgres.load_seconds
+            copied = copy_stored_cubes(sqlite.url, postgres.url, release.release_id)
+            print(f"PostgreSQL: {copied} stored cubes copied from SQLite", flush=True)
             databases.append(("postgres", postgres.url))
 
-        # Every site's cubes, computed once by the cold Compare run and kept for later
-        # runs of the same release and code (see memo_transfer).
-        memos = args.data_dir / (
-            f"cubes-{release_checksum(sorted(release.folder.glob('*')))[:12]}"
-            f"-{code_fingerprint(PROJECT_ROOT)}.pickle"
-        )
-        compare_cold = memos.with_suffix(".compare-cold.json")
-        if args.recompute_compare:
-            memos.unlink(missing_ok=True)
-        with_compare = any(p.name == "compare" for p in pages)
         results["server"] = {}
         for number, (kind, url) in enumerate(databases):
             print(f"\nServer-side run time, {kind} (AppTest through dashboard.py):", flush=True)
             extra = ["--figures-dir", str(work / "figures")] if number == 0 else []
-            fresh = with_compare and not memos.exists()
-            if fresh:
-                extra += ["--dump-memos", str(memos)]
-            elif with_compare:
-                extra += ["--restore-memos", str(memos)]
+            if args.without_store:
+                extra.append("--without-store")
             results["server"][kind] = run_server_time(
                 url, work / f"server-{kind}.json", args, pages, extra
             )
-            if fresh:
-                cold = _by_page(results["server"][kind])["compare"]["cold_s"]
-                compare_cold.write_text(
-                    json.dumps({"database": kind, "cold_s": cold, "measured": time.ctime()})
-                )
-        if with_compare and compare_cold.exists():
-            results["compare_cold"] = json.loads(compare_cold.read_text())
         print("\nServer-side run time, floor (same figures from JSON):", flush=True)
         results["server"]["floor"] = run_server_time(
             sqlite.url,
@@ -313,14 +299,13 @@ def main(argv: list[str] | None = None) -> int:
                     print("\nBrowser, floor:", flush=True)
                     results["browser"]["floor"] = browser_section(
                         browser, "floor", sqlite.url, str(BENCH_DIR / "floor_app.py"),
-                        pages, args, work, None,
+                        pages, args, work,
                     )  # fmt: skip
                     for kind, url in databases:
                         print(f"\nBrowser, dashboard on {kind}:", flush=True)
                         results["browser"][kind] = browser_section(
-                            browser, kind, url, "dashboard.py", pages, args, work,
-                            memos if with_compare else None,
-                        )  # fmt: skip
+                            browser, kind, url, "dashboard.py", pages, args, work
+                        )
                 finally:
                     browser.close()
 
@@ -332,6 +317,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     return 0
+
+
+def _drop_stored_cubes(url: str, release_id: str) -> None:
+    import sqlalchemy as sa
+
+    from data_access.db import make_engine
+    from data_access.schema import protected_cubes
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.delete(protected_cubes).where(protected_cubes.c.release_id == release_id)
+            )
+    finally:
+        engine.dispose()
 
 
 # ---------------------------------------------------------------------------
@@ -358,10 +359,29 @@ def render_report(results: dict, pages) -> str:
         + ", ".join(f"{k} {fmt_s(v) if v else 'reused'}" for k, v in results["loads"].items())
         + f". Whole benchmark: {results['total_seconds'] / 60:.1f} min.",
         "",
+        "## Precomputed cubes",
+        "",
+    ]
+    pre = results.get("precompute")
+    if pre:
+        lines += [
+            f"`python -m data_access precompute --jobs {pre['jobs']}` on SQLite: "
+            f"{pre['cubes']} cubes ready in {fmt_s(pre['sqlite_seconds'])}; their audits took "
+            f"{fmt_s(pre['computed_seconds'])} of compute in all when first made "
+            "(a reused SQLite file finds them stored). PostgreSQL received the same rows.",
+            "",
+            "```",
+            pre["output"].rstrip(),
+            "```",
+            "",
+        ]
+    lines += [
         "## Server-side run time (AppTest through dashboard.py; medians)",
         "",
-        "Cold: Streamlit caches and memoized cubes cleared, modules imported. Warm: every cache "
-        "filled. Floor: the same figures sent from JSON by bench/floor_app.py.",
+        "Cold: Streamlit caches and memoized cubes cleared, modules imported, cubes in the "
+        "database's store (a server restart after precompute). No store: the same with the "
+        "store off, so the page runs its sites' audits. Warm: every cache filled. Floor: the "
+        "same figures sent from JSON by bench/floor_app.py.",
         "",
     ]
     floor = _by_page(results["server"]["floor"])
@@ -369,10 +389,9 @@ def render_report(results: dict, pages) -> str:
     header = "| page | charts | figure JSON | floor warm |"
     rule = "|---|---:|---:|---:|"
     for kind in kinds:
-        header += f" {kind} cold | {kind} precomputed cubes | {kind} warm | {kind} warm / floor |"
+        header += f" {kind} cold | {kind} no store | {kind} warm | {kind} warm / floor |"
         rule += "---:|---:|---:|---:|"
     lines += [header, rule]
-    earlier = results.get("compare_cold")
     for page in pages:
         f = floor.get(page.name, {})
         first = _by_page(results["server"][kinds[0]]).get(page.name, {})
@@ -384,23 +403,11 @@ def render_report(results: dict, pages) -> str:
         for kind in kinds:
             r = _by_page(results["server"][kind]).get(page.name, {})
             cold, warm = median(r.get("cold_s", [])), median(r.get("warm_s", []))
-            cold_text = fmt_s(cold)
-            if cold is None and page.name == "compare" and earlier:
-                cold_text = f"{fmt_s(median(earlier['cold_s']))} ({earlier['database']})*"
             row += (
-                f" {cold_text} | {fmt_s(median(r.get('precomputed_s', [])))} | {fmt_ms(warm)} |"
+                f" {fmt_s(cold)} | {fmt_s(median(r.get('unstored_s', [])))} | {fmt_ms(warm)} |"
                 f" {fmt_ratio(ratio(warm, floor_warm))} |"
             )
         lines.append(row)
-    if earlier:
-        lines += [
-            "",
-            f"\\* The cold Compare page computes every site's cubes; it was measured once, "
-            f"on {earlier['database']} ({earlier['measured']}), and its cubes kept for the other "
-            "runs (bench/memo_transfer.py). 'Precomputed cubes': the first run with every "
-            "cube already in memory (as if computed at load time or server start) and "
-            "Streamlit's caches empty.",
-        ]
     exceptions = [
         f"{kind}/{r['page']}: {r['exceptions']}"
         for kind in results["server"]
@@ -425,16 +432,11 @@ def render_report(results: dict, pages) -> str:
         header = "| page | floor (cache kept) | floor (empty cache) |"
         rule = "|---|---:|---:|"
         for kind in [k for k in browser if k != "floor"]:
-            second = (
-                "cubes precomputed"
-                if browser[kind].get("cubes_precomputed")
-                else "second cold server"
-            )
             header += (
-                f" {kind} first visit, cold server | {kind} first visit, {second} |"
-                f" {kind} cache kept | ratio | {kind} empty cache | ratio |"
+                f" {kind} first visit, cold server | {kind} cache kept | ratio |"
+                f" {kind} empty cache | ratio |"
             )
-            rule += "---:|---:|---:|---:|---:|---:|"
+            rule += "---:|---:|---:|---:|---:|"
         lines += [header, rule]
         for page in pages:
             floor_kept = _visit_median(fl["warm_kept"], page.name)
@@ -443,11 +445,10 @@ def render_report(results: dict, pages) -> str:
             for kind in [k for k in browser if k != "floor"]:
                 b = browser[kind]
                 cold = _visit_median(b["first_visits"], page.name)
-                primed = _visit_median(b["first_visits_precomputed"], page.name)
                 kept = _visit_median(b["warm_kept"], page.name)
                 empty = _visit_median(b["warm_empty"], page.name)
                 row += (
-                    f" {fmt_s(cold)} | {fmt_s(primed)} | {fmt_s(kept)} |"
+                    f" {fmt_s(cold)} | {fmt_s(kept)} |"
                     f" {fmt_ratio(ratio(kept, floor_kept))} |"
                     f" {fmt_s(empty)} | {fmt_ratio(ratio(empty, floor_empty))} |"
                 )

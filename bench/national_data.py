@@ -18,6 +18,8 @@ import contextlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get(
     "LEAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -143,3 +146,68 @@ def loaded_postgres(release: NationalRelease) -> Iterator[LoadedDatabase]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    seconds: float  # wall time of `python -m data_access precompute`
+    cubes: int  # cubes stored for the release afterwards
+    computed_seconds: float  # sum of the stored cubes' own compute times (CPU-bound audits)
+    output: str  # what the command printed (one line per site)
+
+
+def precompute(url: str, release_id: str, jobs: int) -> Precomputed:
+    """Run the real `python -m data_access precompute` on `url`, as an administrator would.
+
+    Cubes already stored (a reused SQLite file) are found, not recomputed: then
+    `seconds` is small and `computed_seconds` still tells what they cost once.
+    """
+    from data_access import cube_store
+    from data_access.db import make_engine
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "data_access", "precompute", "--release", release_id,
+         "--jobs", str(jobs)],
+        cwd=PROJECT_ROOT, env={**os.environ, "DATABASE_URL": url},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    engine = make_engine(url)
+    try:
+        stored = cube_store.stored_cubes(engine, release_id)
+    finally:
+        engine.dispose()
+    return Precomputed(seconds, len(stored), sum(r["compute_seconds"] for r in stored), done.stdout)
+
+
+def copy_stored_cubes(source_url: str, target_url: str, release_id: str) -> int:
+    """Copy a release's stored cubes between databases holding the same release.
+
+    The keys hash the release checksum, k and the code, never the database, so
+    the rows are valid in any database holding that release: this saves the
+    benchmark a second national precompute (minutes) for PostgreSQL.
+    """
+    from data_access.db import init_db, make_engine
+    from data_access.schema import protected_cubes
+
+    source, target = make_engine(source_url), make_engine(target_url)
+    try:
+        init_db(target)
+        with source.connect() as read:
+            rows = [
+                dict(r._mapping)
+                for r in read.execute(
+                    sa.select(protected_cubes).where(protected_cubes.c.release_id == release_id)
+                )
+            ]
+        with target.begin() as write:
+            write.execute(
+                protected_cubes.delete().where(protected_cubes.c.release_id == release_id)
+            )
+            if rows:
+                write.execute(protected_cubes.insert(), rows)
+        return len(rows)
+    finally:
+        source.dispose()
+        target.dispose()

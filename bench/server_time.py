@@ -10,7 +10,9 @@ figures. Prints one line per page and writes the figures as JSON to --out.
 - cold: st.cache_data, st.cache_resource and the memoized cubes
   (data_access.views.base.clear_memos) cleared before the run; Python modules
   already imported (a server imports once, at its first visitor). This is the first
-  visitor to a site after a server start.
+  visitor to a site after a server start; the cubes come from the database's cube
+  store (`python -m data_access precompute`). With --without-store, also cold with
+  the store off: the first visitor if nobody had precomputed the cubes.
 - warm: the same page run again with every cache filled; the median is quoted.
 - figure bytes: the plotly figure specs the run sends (the JSON of every
   st.plotly_chart), the bulk of what a page sends to the browser.
@@ -54,8 +56,9 @@ class PageTiming:
     page: str
     cold_s: list[float] = field(default_factory=list)
     warm_s: list[float] = field(default_factory=list)
-    # First run with the cubes restored (precomputed) but Streamlit's caches empty.
-    precomputed_s: list[float] = field(default_factory=list)
+    # Cold as well, but with the cube store switched off (LEAD_CUBE_STORE=off): the
+    # first visitor to a site whose cubes nobody precomputed, who waits for its audit.
+    unstored_s: list[float] = field(default_factory=list)
     charts: int = 0
     figure_bytes: int = 0  # JSON of every plotly figure the run sends
     exceptions: list[str] = field(default_factory=list)
@@ -102,17 +105,19 @@ def time_dashboard(
     repeat: int,
     cold_repeat: int,
     figures_dir: Path | None,
-    restore_memos: Path | None = None,
-    database_url: str = "",
+    without_store: bool = False,
 ):
     """Cold and warm run times of each page through dashboard.py.
 
-    With `restore_memos`, the Compare page is not run cold: the cubes of every site
-    are restored from that file first (see memo_transfer), and its first run,
-    with Streamlit's caches empty, is recorded as `precomputed_s`.
+    Cold: Streamlit's caches and the memoized cubes cleared, as after a server
+    restart; the cubes come from the database's cube store (filled by
+    `python -m data_access precompute`). With `without_store`, each page but
+    Compare (whose 53 sites' audits take many minutes) is also run cold with the
+    store switched off, so the audit itself is timed.
     """
-    import memo_transfer
     from streamlit.testing.v1 import AppTest
+
+    from data_access import cube_store
 
     at = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=RUN_TIMEOUT_S)
     # AppTest learns the router's pages from a first run (the default page). It is not
@@ -122,15 +127,17 @@ def time_dashboard(
     for page in pages:
         timing = PageTiming(page.name)
         at.switch_page(page.script)
-        if restore_memos is not None and page.name == "compare":
+        if without_store and page.name != "compare":
+            os.environ[cube_store.SWITCH] = "off"
+            try:
+                for _ in range(cold_repeat):
+                    clear_caches()
+                    timing.unstored_s.append(timed_run(at))
+            finally:
+                del os.environ[cube_store.SWITCH]
+        for _ in range(cold_repeat):
             clear_caches()
-            restored = memo_transfer.restore(restore_memos, database_url)
-            print(f"  ({page.name}: {restored} cubes restored, computed in an earlier run)")
-            timing.precomputed_s.append(timed_run(at))
-        else:
-            for _ in range(cold_repeat):
-                clear_caches()
-                timing.cold_s.append(timed_run(at))
+            timing.cold_s.append(timed_run(at))
         for _ in range(repeat):
             timing.warm_s.append(timed_run(at))
         figures = record_charts(at, timing)
@@ -162,14 +169,11 @@ def time_floor(pages, repeat: int, floor_dir: Path):
 
 def _line(t: PageTiming) -> str:
     problems = f"  EXCEPTIONS: {t.exceptions}" if t.exceptions else ""
-    cold = (
-        f"cold {fmt_s(t.cold_median):>9}"
-        if t.cold_s or not t.precomputed_s
-        else f"precomputed cubes {fmt_s(median(t.precomputed_s))}"
-    )
+    unstored = f"  no store {fmt_s(median(t.unstored_s)):>8}" if t.unstored_s else ""
     return (
-        f"  {t.page:<14} {cold}  warm {fmt_ms(t.warm_median):>8}  "
-        f"charts {t.charts:>2}  figure JSON {t.figure_bytes / 1024:7.1f} kB{problems}"
+        f"  {t.page:<14} cold {fmt_s(t.cold_median):>9}{unstored}  "
+        f"warm {fmt_ms(t.warm_median):>8}  charts {t.charts:>2}  "
+        f"figure JSON {t.figure_bytes / 1024:7.1f} kB{problems}"
     )
 
 
@@ -182,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold-repeat", type=int, default=1, help="cold runs per page")
     parser.add_argument("--figures-dir", type=Path, help="dump each page's figure specs here")
     parser.add_argument("--floor-dir", type=Path, help="time the floor app on these figures")
-    parser.add_argument("--dump-memos", type=Path, help="pickle the memoized cubes here at the end")
     parser.add_argument(
-        "--restore-memos", type=Path, help="Compare page: restore the cubes instead of a cold run"
+        "--without-store",
+        action="store_true",
+        help="also time each page (but Compare) cold with the cube store off",
     )
     args = parser.parse_args(argv)
 
@@ -205,20 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.figures_dir:
             args.figures_dir.mkdir(parents=True, exist_ok=True)
         results = time_dashboard(
-            pages,
-            args.repeat,
-            args.cold_repeat,
-            args.figures_dir,
-            args.restore_memos,
-            args.database_url,
+            pages, args.repeat, args.cold_repeat, args.figures_dir, args.without_store
         )
-        if args.dump_memos:
-            import memo_transfer
-
-            cubes = memo_transfer.dump(args.dump_memos, args.database_url)
-            print(f"  ({cubes} cubes saved for later processes)")
-            if cubes == 0:  # nothing to restore: later processes must run Compare cold
-                args.dump_memos.unlink()
     args.out.write_text(json.dumps([asdict(r) for r in results], indent=1))
     return 0
 
