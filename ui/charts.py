@@ -217,7 +217,46 @@ def _sentence(*parts: str) -> str:
     return " ".join(p.rstrip(".") + "." for p in parts if p)
 
 
-def _legend_entry(figure: go.Figure, name: str, symbol: str, color: str) -> None:
+class _Draft:
+    """A figure under construction: its traces and one layout dict, made a go.Figure once.
+
+    Each update_layout or update_*axes call on a go.Figure walks plotly's validators
+    (and naming the template by name deep-copies it); collecting the layout first
+    and validating it once at the end gives the same figure for a fraction of that.
+    """
+
+    def __init__(self) -> None:
+        self.traces: list[go.Scatter | go.Bar] = []
+        self.layout: dict = {}
+
+    def add_trace(self, trace: go.Scatter | go.Bar) -> None:
+        self.traces.append(trace)
+
+    def set(self, **properties: object) -> None:
+        """Top-level layout properties; None leaves one unset, as update_layout does."""
+        self.layout.update({k: v for k, v in properties.items() if v is not None})
+
+    def xaxis(self, **properties: object) -> None:
+        self.layout.setdefault("xaxis", {}).update(properties)
+
+    def yaxis(self, **properties: object) -> None:
+        self.layout.setdefault("yaxis", {}).update(properties)
+
+    def add_shape(self, **shape: object) -> None:
+        self.layout.setdefault("shapes", []).append(shape)
+
+    def add_annotation(self, **annotation: object) -> None:
+        self.layout.setdefault("annotations", []).append(annotation)
+
+    def figure(self) -> go.Figure:
+        """The go.Figure; the legend sits below the plot, so the height grows with it."""
+        rows = _legend_rows(self.traces, self.layout)
+        if rows:
+            self.layout["height"] += 26 * rows
+        return go.Figure(data=self.traces, layout=self.layout)
+
+
+def _legend_entry(figure: _Draft, name: str, symbol: str, color: str) -> None:
     """A legend-only key, for an encoding (such as hollow = unstable) shared by several traces."""
     figure.add_trace(
         go.Scatter(
@@ -233,28 +272,25 @@ def _legend_entry(figure: go.Figure, name: str, symbol: str, color: str) -> None
     )
 
 
-def _legend_rows(figure: go.Figure) -> int:
-    if figure.layout.showlegend is False:
+def _legend_rows(traces: list[go.Scatter | go.Bar], layout: dict) -> int:
+    if layout.get("showlegend") is False:
         return 0
-    names = {t.name for t in figure.data if t.showlegend is not False and t.name}
+    names = {t.name for t in traces if t.showlegend is not False and t.name}
     return math.ceil(len(names) / 2)
 
 
-def _base_layout(figure: go.Figure, *, x_title: str, y_title: str, height: int) -> None:
-    """Titles and the template; the legend sits below the plot, so the height grows with it."""
-    figure.update_layout(
-        template=theme.TEMPLATE_NAME,
-        height=height,
-        xaxis_title_text=plot_text(x_title),
-        yaxis_title_text=plot_text(y_title),
-        showlegend=True,
-    )
+def _base_layout(figure: _Draft, *, x_title: str, y_title: str, height: int) -> None:
+    """Titles and the template (one object for the process, see ui.theme)."""
+    figure.set(template=theme.TEMPLATE, height=height, showlegend=True)
+    figure.xaxis(title={"text": plot_text(x_title)})
+    figure.yaxis(title={"text": plot_text(y_title)})
 
 
 def _empty(subject: str, columns: list[str]) -> Chart:
-    figure = go.Figure()
-    figure.update_layout(template=theme.TEMPLATE_NAME, height=200, xaxis_visible=False)
-    figure.update_layout(yaxis_visible=False)
+    figure = _Draft()
+    figure.set(template=theme.TEMPLATE, height=200)
+    figure.xaxis(visible=False)
+    figure.yaxis(visible=False)
     figure.add_annotation(
         text="No data for this selection",
         showarrow=False,
@@ -265,15 +301,12 @@ def _empty(subject: str, columns: list[str]) -> Chart:
         font={"size": theme.FONT_SIZE, "color": theme.MUTED_TEXT},
     )
     table = pl.DataFrame({c: [] for c in columns}, schema=dict.fromkeys(columns, pl.String))
-    return Chart(figure, f"No data for {subject} in this selection.", table)
+    return Chart(figure.figure(), f"No data for {subject} in this selection.", table)
 
 
-def _chart(figure: go.Figure, alt: str, table: pl.DataFrame) -> Chart:
-    """The finished Chart: the figure grows by the legend rows under the plot."""
-    rows = _legend_rows(figure)
-    if rows:
-        figure.update_layout(height=figure.layout.height + 26 * rows)
-    return Chart(figure, alt, table)
+def _chart(figure: _Draft, alt: str, table: pl.DataFrame) -> Chart:
+    """The finished Chart, its figure validated once."""
+    return Chart(figure.figure(), alt, table)
 
 
 def _axis_format(unit: str) -> dict:
@@ -334,7 +367,7 @@ def trend_chart(
         data = data.with_columns(pl.Series(series, _labels(data, series), dtype=pl.String))
     names = list(dict.fromkeys(data[series])) if series else [value_label]
     styles = theme.series_styles(names)
-    figure = go.Figure()
+    figure = _Draft()
     table_rows: list[list[str]] = []
     shown_points: list[tuple[float, str, str]] = []
     withheld_reasons: list[str] = []
@@ -421,15 +454,15 @@ def trend_chart(
             else:
                 shown_points.append((v, period_label(p), name))
     _base_layout(figure, x_title=period_label_text, y_title=value_label, height=height)
-    figure.update_yaxes(**_axis_format(unit))
-    figure.update_layout(showlegend=bool(series) or bool(withheld_reasons) or bool(rolling_window))
+    figure.yaxis(**_axis_format(unit))
+    figure.set(showlegend=bool(series) or bool(withheld_reasons) or bool(rolling_window))
     all_periods = data[period].unique(maintain_order=True).sort()
     if month_start(all_periods[0]) is None:
         # Quarters, years or other labels: keep them in time order, not first-seen order.
         order = [period_label(p) for p in all_periods]
-        figure.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+        figure.xaxis(type="category", categoryorder="array", categoryarray=order)
     else:
-        figure.update_xaxes(type="date", tickformat="%b %Y", hoverformat="%B %Y")
+        figure.xaxis(type="date", tickformat="%b %Y", hoverformat="%B %Y")
     alt = _trend_alt(
         subject, all_periods, shown_points, withheld_reasons, unit, series_label if series else ""
     )
@@ -475,7 +508,7 @@ def _category_bars(
     horizontal: bool,
     extra_text: list[str] | None,
     height: int,
-) -> tuple[go.Figure, list[tuple[str, float | None, str | None]]]:
+) -> tuple[_Draft, list[tuple[str, float | None, str | None]]]:
     """Bars for shown values and a marked placeholder on the axis for withheld ones."""
     labels = _labels(frame, category)
     values = _numbers(frame, value)
@@ -490,7 +523,7 @@ def _category_bars(
     hover = [f"{s}: {plot_text(t)}" for s, t in zip(safe_labels, texts, strict=True)]
     shown = [i for i, v in enumerate(values) if v is not None]
     gaps = [i for i, v in enumerate(values) if v is None]
-    figure = go.Figure()
+    figure = _Draft()
 
     def pick(seq: list, idx: list[int]) -> list:
         return [seq[i] for i in idx]
@@ -536,8 +569,8 @@ def _category_bars(
         (value_label, category_label) if horizontal else (category_label, value_label)
     )
     _base_layout(figure, x_title=x_title, y_title=y_title, height=height)
-    value_axis = figure.update_xaxes if horizontal else figure.update_yaxes
-    category_axis = figure.update_yaxes if horizontal else figure.update_xaxes
+    value_axis = figure.xaxis if horizontal else figure.yaxis
+    category_axis = figure.yaxis if horizontal else figure.xaxis
     value_axis(**_axis_format(unit))
     visible = [v for v in values if v is not None]
     if visible and min(visible) >= 0:
@@ -547,8 +580,8 @@ def _category_bars(
     category_axis(type="category", categoryorder="array", categoryarray=safe_labels, showgrid=False)
     if horizontal:
         # ticklabelstandoff keeps a placeholder on the axis clear of its label.
-        figure.update_yaxes(autorange="reversed", ticklabelstandoff=8)
-    figure.update_layout(showlegend=bool(gaps))
+        figure.yaxis(autorange="reversed", ticklabelstandoff=8)
+    figure.set(showlegend=bool(gaps))
     return figure, list(zip(labels, values, reasons, strict=True))
 
 
@@ -663,7 +696,7 @@ def funnel_chart(
         extra_text=extra,
         height=max(260, 60 + 44 * frame.height),
     )
-    figure.update_yaxes(title_text="")
+    figure.yaxis(title={"text": ""})
     table = _count_table(rows, "count", stage_label, value_label)
     if share:
         table = table.with_columns(
@@ -846,7 +879,7 @@ def estimate_chart(
     categories = list(dict.fromkeys(p.label for p in points))
     names = list(dict.fromkeys(p.series for p in points))
     styles = theme.series_styles(names) if series else {"": theme.GROUP_STYLES["lead"]}
-    figure = go.Figure()
+    figure = _Draft()
     for name in names:
         style = styles[name]
         group = [p for p in points if p.series == name and not p.withheld]
@@ -888,14 +921,14 @@ def estimate_chart(
         y_title=category_label,
         height=height or max(280, 80 + 40 * len(categories) * max(1, len(names) if series else 1)),
     )
-    figure.update_xaxes(**_axis_format(unit))
-    figure.update_yaxes(
+    figure.xaxis(**_axis_format(unit))
+    figure.yaxis(
         type="category",
         categoryorder="array",
         categoryarray=[plot_text(c) for c in categories],
         autorange="reversed",
     )
-    figure.update_layout(scattermode="group" if series else None)
+    figure.set(scattermode="group" if series else None)
     alt = _estimates_alt("Dot chart", subject, points, unit)
     return _chart(figure, alt, _estimate_table(points, unit, labels, value_label))
 
@@ -905,11 +938,11 @@ def _estimate_hover(point: _Estimate, unit: str) -> str:
     return plot_text(f"{who}: {point.text(unit)}")
 
 
-def _add_withheld_labels(figure: go.Figure, points: list[_Estimate], x: float, unit: str) -> None:
+def _add_withheld_labels(figure: _Draft, points: list[_Estimate], x: float, unit: str) -> None:
     """Withheld rows keep their place: a marked point at the axis end with its reason."""
     if not points:
         return
-    figure.update_yaxes(ticklabelstandoff=8)
+    figure.yaxis(ticklabelstandoff=8)
     figure.add_trace(
         go.Scatter(
             x=[x] * len(points),
@@ -966,7 +999,7 @@ def forest_plot(
     shown = [p for p in points if not p.withheld]
     extent = [1.0] + [v for p in shown for v in (p.estimate, p.low, p.high) if v is not None]
     left, right = math.log10(min(extent) / 1.3), math.log10(max(extent) * 1.3)
-    figure = go.Figure()
+    figure = _Draft()
     kinds = (
         ("Interval excludes 1", "diamond", theme.BLUE, lambda p: _excludes_one(p) is True),
         (
@@ -1025,10 +1058,10 @@ def forest_plot(
         height=height or max(300, 110 + 44 * len(categories)),
     )
     ticks = [t for t in _LOG_TICKS if left <= math.log10(t) <= right]
-    figure.update_xaxes(
+    figure.xaxis(
         type="log", range=[left, right], tickvals=ticks, ticktext=[f"{t:g}" for t in ticks]
     )
-    figure.update_yaxes(
+    figure.yaxis(
         type="category",
         categoryorder="array",
         categoryarray=[plot_text(c) for c in categories],
@@ -1069,7 +1102,7 @@ def _forest_hover(point: _Estimate, reference_label: str) -> str:
     )
 
 
-def _add_reference_line(figure: go.Figure, reference_label: str) -> None:
+def _add_reference_line(figure: _Draft, reference_label: str) -> None:
     figure.add_shape(
         type="line",
         x0=1,
@@ -1166,7 +1199,7 @@ def group_comparison_chart(
     tallest = max([p.high or p.estimate or 0.0 for p in points if not p.withheld] + [0.0])
     stub = tallest * 0.03 or 0.03
     hidden_whiskers = {} if intervals else {"visible": False}
-    figure = go.Figure()
+    figure = _Draft()
     for name in names:
         style = styles[name]
         shown = [p for p in points if p.series == name and not p.withheld]
@@ -1219,14 +1252,14 @@ def group_comparison_chart(
                 )
             )
     _base_layout(figure, x_title=category_label, y_title=value_label, height=height)
-    figure.update_yaxes(**_axis_format(unit))
-    figure.update_xaxes(
+    figure.yaxis(**_axis_format(unit))
+    figure.xaxis(
         type="category",
         categoryorder="array",
         categoryarray=[plot_text(c) for c in dict.fromkeys(p.label for p in points)],
         showgrid=False,
     )
-    figure.update_layout(barmode="group", bargap=0.25, bargroupgap=0.08)
+    figure.set(barmode="group", bargap=0.25, bargroupgap=0.08)
     alt = _estimates_alt("Grouped bar chart", subject, points, unit, intervals=intervals)
     table = _estimate_table(points, unit, labels, value_label)
     if not intervals:
@@ -1273,7 +1306,7 @@ def cumulative_curve(
     times = [_number(t) for t in data[time]]
     names = list(dict.fromkeys(p.series for p in points))
     styles = theme.series_styles(names) if group else {"": theme.GROUP_STYLES["lead"]}
-    figure = go.Figure()
+    figure = _Draft()
     for name in names:
         style = styles[name]
         mine = [(t, p) for t, p in zip(times, points, strict=True) if p.series == name]
@@ -1331,8 +1364,8 @@ def cumulative_curve(
                 )
             )
     _base_layout(figure, x_title=time_label, y_title=value_label, height=height)
-    figure.update_yaxes(**_axis_format(unit))
-    figure.update_xaxes(rangemode="tozero")
+    figure.yaxis(**_axis_format(unit))
+    figure.xaxis(rangemode="tozero")
     table = _estimate_table(points, unit, labels, value_label)
     table = table.with_columns(pl.Series(time_label, [_time_text(t) for t in times]))
     return _chart(figure, _curve_alt(subject, times, points, unit, time_label), table)

@@ -231,9 +231,14 @@ def build_template() -> go.layout.Template:
     )
 
 
+# Built once per process: building (validating) a Template took a few per cent of every
+# figure. Figures are given this object; treat it as read-only.
+TEMPLATE: go.layout.Template = build_template()
+
+
 def register_template() -> None:
     """Register "lead" with plotly and make it the default; safe to call more than once."""
-    pio.templates[TEMPLATE_NAME] = build_template()
+    pio.templates[TEMPLATE_NAME] = TEMPLATE
     pio.templates.default = TEMPLATE_NAME
 
 
