@@ -34,10 +34,13 @@ def engine(url: str) -> sa.Engine:
     return db.make_engine(url)
 
 
-@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
-def releases(url: str) -> list[queries.Release]:
+# The release list, sites and precincts are read by page_setup on every run, so they
+# too are shared resources rather than unpickled copies (see view() below). Read them,
+# never change them in place: a tuple of frozen Releases, and polars frames.
+@st.cache_resource(ttl=60, max_entries=8, show_spinner=False)
+def releases(url: str) -> tuple[queries.Release, ...]:
     # A short ttl: a newly loaded release appears within a minute.
-    return queries.list_releases(engine(url))
+    return tuple(queries.list_releases(engine(url)))
 
 
 @st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
@@ -45,12 +48,12 @@ def release_history(url: str) -> pl.DataFrame:
     return queries.release_history(engine(url))
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
+@st.cache_resource(ttl=TTL_SECONDS, max_entries=32, show_spinner=False)
 def sites(url: str, release_id: str) -> pl.DataFrame:
     return queries.sites(engine(url), release_id)
 
 
-@st.cache_data(ttl=TTL_SECONDS, max_entries=128, show_spinner=False)
+@st.cache_resource(ttl=TTL_SECONDS, max_entries=128, show_spinner=False)
 def precincts(url: str, release_id: str, site_id: str) -> pl.DataFrame:
     return queries.precincts(engine(url), release_id, site_id)
 

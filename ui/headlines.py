@@ -4,6 +4,10 @@ Every helper reads published values only (a withheld value is null with a
 reason beside it) and says "fewer than 11" or "withheld" where a number is not
 published. Sentences about changes come from briefing.sentences, so a page and
 the briefing PDF word the same numbers the same way.
+
+The frames here hold a few rows: a polars filter or sort costs more in hand-offs
+to its thread pool than the work, so the helpers read the rows into Python and
+search them there (each polars step was a few per cent of a warm page run).
 """
 
 from __future__ import annotations
@@ -34,8 +38,7 @@ class Headline:
 
 
 def _row(frame: pl.DataFrame, column: str, value: str) -> dict | None:
-    rows = frame.filter(pl.col(column) == value).to_dicts()
-    return rows[0] if rows else None
+    return next((row for row in frame.iter_rows(named=True) if row[column] == value), None)
 
 
 def _value_text(value, flag: str | None, unit: str = sentences.COUNT) -> str:
@@ -92,16 +95,18 @@ def kpi_row(items: Iterable[Headline]) -> None:
 
 def trend_title(label: str, protected: Protected, value: str, time: str) -> str:
     """ "Referrals: 112 in Q4 2025, the latest quarter" from the last period of a trend."""
-    frame = protected.frame.sort(time)
-    if frame.is_empty():
+    rows = protected.frame.to_dicts()
+    if not rows:
         return f"{label}: no data published"
-    last = frame.row(-1, named=True)
+    # The latest period (polars' order: a null period first, so never the latest).
+    last = max(rows, key=lambda r: (r[time] is not None, r[time] or ""))
     latest = parse_period(last[time])
     text = _value_text(last[value], last.get(f"{value}_flag"))
-    known = frame.filter(pl.col(value).is_not_null())
-    if known.is_empty():
+    known = [r for r in rows if r[value] is not None]
+    if not known:
         return f"{label} by {time}: every value is too small to publish"
-    peak = known.sort([value, time], descending=[True, True]).row(0, named=True)
+    # The highest value; of equal ones, the latest period.
+    peak = max(known, key=lambda r: (r[value], r[time] is None, r[time] or ""))
     peak_text = (
         f"highest was {sentences.format_count(peak[value])} in {parse_period(peak[time]).short}"
     )
@@ -112,10 +117,10 @@ def largest_title(
     protected: Protected, column: str, value: str, noun: str, period: Period, ctx
 ) -> str:
     """ "Most referrals in Q4 2025 came through arrest diversion (55 of those shown)"."""
-    known = protected.frame.filter(pl.col(value).is_not_null() & (pl.col(value) > 0))
-    if known.is_empty():
+    known = [r for r in protected.frame.iter_rows(named=True) if (r[value] or 0) > 0]
+    if not known:
         return f"{noun} in {period.short}: numbers too small to show"
-    top = known.sort(value, descending=True).row(0, named=True)
+    top = max(known, key=lambda r: r[value])  # of equal ones, the first in the table
     name = (
         ctx.precinct_names.get(top[column], top[column])
         if column == "precinct_id"
@@ -130,9 +135,8 @@ def largest_title(
 def with_precinct_names(frame: pl.DataFrame, ctx) -> pl.DataFrame:
     """Precinct ids replaced by the names the release gives them (shown as text)."""
     names = ctx.precinct_names
-    return frame.with_columns(
-        pl.col("precinct_id").replace_strict(names, default=pl.col("precinct_id"))
-    )
+    named = [names.get(p, p) for p in frame["precinct_id"].to_list()]
+    return _with_column(frame, pl.Series("precinct_id", named, dtype=frame["precinct_id"].dtype))
 
 
 def stage_labels(frame: pl.DataFrame) -> pl.DataFrame:
@@ -141,11 +145,16 @@ def stage_labels(frame: pl.DataFrame) -> pl.DataFrame:
         "excluded": "Excluded (all reasons)",
         "eligible": "Eligible",
     }
-    return frame.with_columns(
-        pl.col("stage")
-        .map_elements(lambda s: labels.get(s) or code_label("outcome", s), return_dtype=pl.String)
-        .alias("stage_label")
-    )
+    stages = frame["stage"].to_list()
+    named = [None if s is None else labels.get(s) or code_label("outcome", s) for s in stages]
+    return _with_column(frame, pl.Series("stage_label", named, dtype=pl.String))
+
+
+def _with_column(frame: pl.DataFrame, column: pl.Series) -> pl.DataFrame:
+    """frame.with_columns(column) without a query plan: the column replaced or added last."""
+    if column.name in frame.columns:
+        return frame.clone().replace_column(frame.get_column_index(column.name), column)
+    return frame.hstack([column])
 
 
 def funnel_title(funnel: Protected, when: str) -> str:
@@ -184,7 +193,7 @@ def reasons(result: ViewResult) -> list[str]:
         frame = table.frame
         for column in frame.columns:
             if column.endswith("_flag"):
-                found += [r for r in frame[column].drop_nulls().unique().to_list() if r]
+                found += [r for r in frame[column].to_list() if r]
     return sorted(set(found))
 
 
