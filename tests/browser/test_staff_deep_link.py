@@ -3,7 +3,8 @@
 Until some session has run dashboard.py's router, Streamlit is in its legacy
 "pages/ directory" mode and serves pages/staff_operations.py directly at
 /staff_operations, skipping the router's audience check (see
-docs/staff-mode.md). The page's own guard must hold there. Each test starts its
+docs/staff-mode.md). The page's own guard must hold there (it first hands the
+server to the router, which opens the default page for that file path). Each test starts its
 own server so that the deep link really is the server's very first request.
 
 The last test is the positive control: with the development flag the same
@@ -102,7 +103,7 @@ def test_positive_control_the_dev_flag_shows_the_staff_content(start_streamlit, 
     server = start_streamlit(
         env={"LEAD_AUDIENCE": "staff", "LEAD_ALLOW_UNAUTHENTICATED_STAFF": "1"}
     )
-    open_app(page, server.url(FILE_PATH, site="albany"))
+    open_app(page, server.url(ROUTER_PATH, site="albany"))
     screenshot("staff-page-dev-flag")
     assert exception_texts(page) == []
     assert STAFF_PAGE_TITLE in headings(page)
