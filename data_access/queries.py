@@ -231,15 +231,23 @@ def precincts(engine: sa.Engine, release_id: str, site_id: str | None = None) ->
 
 def published_tables(engine: sa.Engine, release_id: str, site_id: str | None) -> set[str]:
     """The optional tables that hold at least one row for this release (and site)."""
-    present = set()
+    # One statement of EXISTS tests, not a query per table: every view asks this, and
+    # on a networked database ten round trips were half of a period change's time.
+    tests = []
     for name, table in DATA_TABLES.items():
-        query = sa.select(sa.literal(1)).where(table.c.release_id == release_id)
+        rows = sa.select(sa.literal(1)).where(table.c.release_id == release_id)
         if site_id is not None:
-            query = query.where(table.c.site_id == site_id)
-        with _connect(engine) as conn:
-            if conn.execute(query.limit(1)).first() is not None:
-                present.add(name)
-    return present
+            rows = rows.where(table.c.site_id == site_id)
+        tests.append(sa.exists(rows).label(name))
+    with _connect(engine) as conn:
+        try:
+            found = conn.execute(sa.select(*tests)).one()
+        except sa.exc.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"The database at {describe(str(engine.url))} stopped answering: "
+                f"{str(exc.orig).strip().splitlines()[0]}"
+            ) from exc
+    return {name for name, present in found._mapping.items() if present}
 
 
 def resolve_scope(
