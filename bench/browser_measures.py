@@ -13,6 +13,8 @@ start it) and a Playwright browser.
 - `filter_change`: on a loaded page, pick another period (or site) in the
   sidebar and time from the click on the option until the rerun has finished,
   its elements are mounted and every chart has a trace.
+- `page_switches`: within one tab, click each page in the sidebar navigation and
+  time until the new page is complete (plotly.js is loaded once per visit).
 - `memory_with_sessions`: RSS of the server process with N sessions open at once.
 """
 
@@ -144,6 +146,58 @@ def filter_change(
         return FilterChange(path or "(default)", control, chosen, seconds, charts)
     finally:
         context.close()
+
+
+@dataclass
+class PageSwitch:
+    page: str
+    seconds: float | None  # None: it did not finish within the timeout
+    charts: int
+
+
+def page_switches(
+    browser, server: StreamlitServer, titles: dict[str, str], repeat: int
+) -> list[PageSwitch]:
+    """Move between pages through the sidebar, as a visitor does after arriving.
+
+    One browser tab per round: it opens the first page, then clicks each page's
+    link in the navigation in turn. Streamlit swaps the page without reloading,
+    so plotly.js and the app's bundles are already running: the time is what a
+    visitor waits after each click, from the click until the new page's run has
+    finished, its elements are mounted and every chart has a trace. `titles`
+    maps each page's url path to its title in the navigation, in visiting order.
+    """
+    paths = list(titles)
+    switches = []
+    for _ in range(repeat):
+        context = new_context(browser)
+        page = context.new_page()
+        try:
+            page.goto(server.url(paths[0]), wait_until="domcontentloaded", timeout=APP_TIMEOUT_MS)
+            wait_for_app_idle(page)
+            page.wait_for_function(_ALL_CHARTS, timeout=APP_TIMEOUT_MS)
+            for path in [*paths[1:], paths[0]]:
+                more = page.locator('[data-testid="stSidebarNavViewButton"]')
+                if more.count() and "more" in more.inner_text().lower():
+                    more.click()
+                link = page.locator('[data-testid="stSidebarNavLink"]').filter(
+                    has_text=titles[path]
+                )
+                before = page.evaluate("window.__leadRunsFinished")
+                started = page.evaluate("performance.now()")
+                link.first.click()
+                try:
+                    done = page.wait_for_function(
+                        _CHANGE_DONE, arg=before, timeout=APP_TIMEOUT_MS
+                    ).json_value()
+                    seconds = (done - started) / 1000
+                except Exception:  # a timeout: report it as a miss rather than stop
+                    seconds = None
+                charts = page.locator('[data-testid="stPlotlyChart"]').count()
+                switches.append(PageSwitch(path, seconds, charts))
+        finally:
+            context.close()
+    return switches
 
 
 @dataclass

@@ -121,6 +121,7 @@ def browser_section(browser, label: str, url: str, script: str, pages, args, wor
         filter_change,
         first_visits,
         memory_with_sessions,
+        page_switches,
         page_visits,
     )
 
@@ -130,7 +131,8 @@ def browser_section(browser, label: str, url: str, script: str, pages, args, wor
     env = server_environment(url, {"LEAD_BENCH_FLOOR_DIR": str(work / "figures")})
     # The floor is one script that picks its page from ?page=; server.url("?page=x")
     # gives http://host:port/?page=x.
-    paths = {p.name: f"?page={p.name}" if floor else p.name for p in pages}
+    # The default page lives at "/": its url_path (/overview) opens a "page not found" notice.
+    paths = {p.name: f"?page={p.name}" if floor else ("" if p.default else p.name) for p in pages}
     result: dict = {"label": label, "first_visits": [], "filter_changes": []}
     server = StreamlitServer(script, env, work / f"streamlit-{label}.log").start()
     try:
@@ -139,6 +141,10 @@ def browser_section(browser, label: str, url: str, script: str, pages, args, wor
             asdict(v) for v in first_visits(browser, server, list(paths.values()))
         ]
         if not floor:
+            print(f"  [{label}] page switches through the sidebar", flush=True)
+            titles = {paths[p.name]: p.title for p in pages}
+            switches = page_switches(browser, server, titles, args.repeat)
+            result["page_switches"] = [asdict(s) for s in switches]
             target = "referrals" if "referrals" in paths else pages[0].name
             print(f"  [{label}] filter changes on {target}", flush=True)
             changes = []
@@ -164,7 +170,8 @@ def browser_section(browser, label: str, url: str, script: str, pages, args, wor
         server.stop()
     # Visits name their page by url path; give them the page names back.
     names = {path: name for name, path in paths.items()}
-    for key in ("first_visits", "warm_kept", "warm_empty"):
+    names["(default)"] = names.get("", "(default)")
+    for key in ("first_visits", "warm_kept", "warm_empty", "page_switches"):
         for v in result.get(key, []):
             v["page"] = names.get(v["page"], v["page"])
     return result
@@ -468,6 +475,29 @@ def render_report(results: dict, pages) -> str:
             + ", ".join(received)
             + ".",
         ]
+
+        kinds = [k for k in browser if k != "floor"]
+        lines += [
+            "",
+            f"## Browser: moving between pages through the sidebar (goal {GOAL_CHARTS_S} s)",
+            "",
+            "One tab per round opens the first page, then clicks each page's link in turn; "
+            "plotly.js is already loaded. From the click until the new page is complete "
+            "(medians).",
+            "",
+            "| page | " + " | ".join(kinds) + " |",
+            "|---|" + "---:|" * len(kinds),
+        ]
+        for page in pages:
+            cells = []
+            for kind in kinds:
+                values = [
+                    s["seconds"]
+                    for s in browser[kind].get("page_switches", [])
+                    if s["page"] == page.name and s["seconds"] is not None
+                ]
+                cells.append(fmt_s(median(values)))
+            lines.append(f"| {page.name} | " + " | ".join(cells) + " |")
 
         lines += ["", f"## Browser: filter changes (goal {GOAL_FILTER_S} s)", ""]
         lines += ["| database | page | control | option | seconds |", "|---|---|---|---|---:|"]
