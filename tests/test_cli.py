@@ -25,7 +25,7 @@ def run(*args: str, database_url: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("command", ["init", "demo", "validate", "load", "releases"])
+@pytest.mark.parametrize("command", ["init", "demo", "validate", "load", "precompute", "releases"])
 def test_every_command_has_help(command, sqlite_url):
     result = run(command, "--help", database_url=sqlite_url)
 
@@ -115,6 +115,43 @@ def test_demo_if_empty_does_nothing_when_a_release_is_loaded(tmp_path, sqlite_ur
     assert result.returncode == 0
     assert "demo data not loaded" in result.stdout
     assert len(run("releases", database_url=sqlite_url).stdout.splitlines()) == 2
+
+
+def test_precompute_audits_every_site_once_and_reuses_what_is_stored(tmp_path, sqlite_url):
+    run("load", str(minimal_release().write(tmp_path / "r")), database_url=sqlite_url)
+
+    first = run("precompute", "--jobs", "2", database_url=sqlite_url)
+    again = run("precompute", "--site", "sfe", database_url=sqlite_url)
+
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0] == "Protected cubes of release test-2024-12:"
+    assert sorted(line.split(":")[0].strip() for line in lines[1:3]) == ["sea", "sfe"]
+    assert "cubes of 2 site(s) ready" in lines[-1]
+    assert again.returncode == 0 and "cubes of 1 site(s) ready" in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--site", "nowhere"], "release test-2024-12 has no site nowhere"),
+        (["--release", "no-such-release"], "no-such-release"),
+    ],
+)
+def test_precompute_names_an_unknown_site_or_release(tmp_path, sqlite_url, arguments, message):
+    run("load", str(minimal_release().write(tmp_path / "r")), database_url=sqlite_url)
+
+    result = run("precompute", *arguments, database_url=sqlite_url)
+
+    assert result.returncode == 2
+    assert "Nothing was computed" in result.stderr and message in result.stderr
+
+
+def test_precompute_rejects_a_job_count_that_is_not_positive(sqlite_url):
+    result = run("precompute", "--jobs", "0", database_url=sqlite_url)
+
+    assert result.returncode == 2
+    assert "0 is not a positive whole number" in result.stderr
 
 
 def test_mistyped_command_is_a_usage_error(sqlite_url):
