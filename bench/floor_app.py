@@ -1,4 +1,4 @@
-"""The floor: a page that only draws the dashboard page's figures from precomputed JSON.
+"""The floor: a page that only draws the dashboard page's figures, precomputed.
 
     LEAD_BENCH_FLOOR_DIR=DIR streamlit run bench/floor_app.py    # then /?page=referrals
 
@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import plotly.graph_objects as go
 import streamlit as st
 
 st.set_page_config(page_title="LEAD benchmark floor", layout="wide")
@@ -22,11 +23,16 @@ st.set_page_config(page_title="LEAD benchmark floor", layout="wide")
 
 @st.cache_resource(show_spinner=False)
 def load_figures(folder: str, page: str) -> list[dict]:
-    """The page's figures, read once per server (the JSON is the precomputed part)."""
+    """The page's figures, read and built once per server (the precomputed part).
+
+    Built into go.Figure objects here, once: st.plotly_chart copies a Figure but
+    validates a dict into a new Figure on every run, which would make the floor
+    slower than a page that reuses its finished figures.
+    """
     charts = json.loads((Path(folder) / f"{page}.json").read_text())
     return [
         {
-            "figure": json.loads(c["spec"]),
+            "figure": go.Figure(json.loads(c["spec"])),
             "config": json.loads(c["config"] or "{}"),
             "alt": c.get("alt", ""),
         }
