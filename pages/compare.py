@@ -4,18 +4,18 @@ from ui.context import page_setup
 
 ctx = page_setup("Compare sites")
 
-import polars as pl  # noqa: E402  (the guard above must run first)
-import streamlit as st  # noqa: E402
+import streamlit as st  # noqa: E402  (the guard above must run first)
 
 from ui import charts, headlines  # noqa: E402
-from ui.compare_words import referral_frame, site_row  # noqa: E402
-from ui.components import chart_card_for, withheld_note  # noqa: E402
+from ui.compare_words import referral_frame, sites_frame  # noqa: E402
+from ui.components import chart_card_for, table_data, withheld_note  # noqa: E402
 from ui.data import fetch, sites  # noqa: E402
+from ui.derive import pairs  # noqa: E402
 from ui.text import escape_markdown  # noqa: E402
 
 result = fetch("compare_sites", ctx)
 site_table = sites(ctx.database_url, ctx.release.release_id)
-names = dict(zip(site_table["site_id"], site_table["site_name"], strict=True))
+names = pairs(site_table, "site_id", "site_name")
 order = [s for s in result.facts["sites"].split(",") if s]
 
 st.markdown(
@@ -25,11 +25,14 @@ st.markdown(
         "differences with care; nothing here is added up across sites."
     )
 )
-rows = [site_row(result, s, names.get(s, s)) for s in order]
-st.dataframe(pl.DataFrame(rows), hide_index=True, key="table-compare-sites")
+order_names = {s: names.get(s, s) for s in order}
+# Through the table memo, as in the chart cards: the conversion to Arrow happens once.
+st.dataframe(
+    table_data(sites_frame(result, order_names)), hide_index=True, key="table-compare-sites"
+)
 
 chart = charts.bar_chart(
-    referral_frame(result, {s: names.get(s, s) for s in order}),
+    referral_frame(result, order_names),
     category="site",
     value="referrals",
     subject=f"referrals in {ctx.period.phrase} by site",

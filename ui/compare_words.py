@@ -6,6 +6,7 @@ import polars as pl
 
 from briefing import sentences
 from data_access.views import ViewResult
+from ui.derive import derived
 
 WITHHELD = "withheld (small numbers)"
 
@@ -77,6 +78,13 @@ def site_row(result: ViewResult, site_id: str, site_name: str) -> dict[str, str]
     return row
 
 
+@derived  # a rerun asks again for the same sites of the same shared result
+def sites_frame(result: ViewResult, names: dict[str, str]) -> pl.DataFrame:
+    """The words of every site in `names` (site id to name, in order), one row each."""
+    return pl.DataFrame([site_row(result, site_id, name) for site_id, name in names.items()])
+
+
+@derived
 def referral_frame(result: ViewResult, names: dict[str, str]) -> pl.DataFrame:
     """Referrals in the period per site, with each site's own withheld flag."""
     rows = []

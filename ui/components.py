@@ -43,7 +43,7 @@ def _table_memo() -> charts.Memo:
 charts.keep_charts_in(_chart_memo)
 
 
-def _arrow_table(table: pl.DataFrame) -> pl.DataFrame | pa.Table:
+def table_data(table: pl.DataFrame) -> pl.DataFrame | pa.Table:
     """The table as st.dataframe would convert it (through pandas), converted once.
 
     st.dataframe turns a polars frame into pandas and then Arrow on every run; given
@@ -135,7 +135,7 @@ def chart_card(
             st.caption(escape_markdown(caption))
         with st.expander(TABLE_VIEW_LABEL):
             st.dataframe(
-                _arrow_table(table),
+                table_data(table),
                 hide_index=True,
                 width="stretch",
                 alt=f"Table of the numbers in the chart: {alt}",

@@ -31,6 +31,7 @@ from data_access.queries import InvalidFilter, Release
 from data_access.views import Selection
 from ui import data
 from ui.components import synthetic_banner
+from ui.derive import derived, pairs
 from ui.text import escape_markdown
 
 STAFF_EMAILS_VARIABLE = "LEAD_STAFF_EMAILS"
@@ -242,9 +243,18 @@ def _choose_release(url: str) -> Release:
     return next(r for r in releases if r.release_id == chosen)
 
 
+# page_setup runs first on every rerun of every page: the lookups below are the same
+# every time for the same release, so they are derived once (ui.derive, keyed by the
+# frames' content) instead of walking polars columns on each run. Read-only results.
+@derived
+def _period_choices(as_of, launched: str) -> tuple[tuple[Period, ...], dict[str, str]]:
+    periods = tuple(available_periods(as_of, launched))
+    return periods, {p.code: p.label for p in periods}
+
+
 def _choose_precincts(ctx_url: str, release: Release, site_id: str, audience: Audience):
     precincts = data.precincts(ctx_url, release.release_id, site_id)
-    names = dict(zip(precincts["precinct_id"], precincts["precinct_name"], strict=True))
+    names = pairs(precincts, "precinct_id", "precinct_name")
     if audience is Audience.STAFF:
         asked = _url_values(PRECINCT_KEY)
         unknown = [p for p in asked if p not in names]
@@ -304,13 +314,12 @@ def page_setup(title: str, *, staff_only: bool = False) -> PageContext:
     try:
         release = _choose_release(url)
         site_table = data.sites(url, release.release_id)
-        names = dict(zip(site_table["site_id"], site_table["site_name"], strict=True))
+        names = pairs(site_table, "site_id", "site_name")
         # The release's own order (its first site is the default), then any others.
         site_names = {s: names[s] for s in release.sites if s in names} | names
         site_id = _select("Site", list(site_names), SITE_KEY, site_names, "the first site", "site")
-        launched = dict(zip(site_table["site_id"], site_table["launched"], strict=True))
-        periods = available_periods(release.as_of, launched[site_id])
-        period_labels = {p.code: p.label for p in periods}
+        launched = pairs(site_table, "site_id", "launched")
+        periods, period_labels = _period_choices(release.as_of, launched[site_id])
         period_code = _select(
             "Period", list(period_labels), PERIOD_KEY, period_labels, "the latest quarter", "period"
         )

@@ -24,6 +24,7 @@ from data_access.views.disparities import (  # noqa: F401  (the page reads them 
     race_label,
 )
 from ui.charts import Chart
+from ui.derive import derived
 from ui.text import escape_markdown, join_words
 
 REFERENCE_KEY = "ref"
@@ -116,6 +117,7 @@ def _unstable_words(row: dict) -> str:
 # ---------------------------------------------------------------- display frames
 
 
+@derived
 def forest_frame(rri: Protected, decision_point: str) -> pl.DataFrame:
     """One decision point's ratios for ui.charts.forest_plot: labels, reasons, unstable notes."""
     rows = rri.frame.filter(pl.col("decision_point") == decision_point).to_dicts()
@@ -139,6 +141,7 @@ def forest_frame(rri: Protected, decision_point: str) -> pl.DataFrame:
     )
 
 
+@derived
 def rates_frame(rates: Protected, decision_point: str) -> pl.DataFrame:
     """Rates of every known race at one decision point, for ui.charts.estimate_chart."""
     frame = rates.frame.filter(
@@ -168,6 +171,13 @@ def with_counts(chart: Chart, frame: pl.DataFrame, columns: dict[str, str], flag
     """
     if frame.height != chart.table.height:
         raise ValueError("with_counts: the frame and the chart's table differ in rows")
+    return Chart(chart.figure, chart.alt, _counted_table(chart.table, frame, columns, flag))
+
+
+@derived  # the figure cannot be a key, but the table it is shown with can
+def _counted_table(
+    table: pl.DataFrame, frame: pl.DataFrame, columns: dict[str, str], flag: str
+) -> pl.DataFrame:
     extra = [
         pl.Series(
             heading,
@@ -176,9 +186,10 @@ def with_counts(chart: Chart, frame: pl.DataFrame, columns: dict[str, str], flag
         )
         for column, heading in columns.items()
     ]
-    return Chart(chart.figure, chart.alt, chart.table.with_columns(extra))
+    return table.with_columns(extra)
 
 
+@derived
 def representation_frame(population: Protected) -> pl.DataFrame:
     """Representation ratios by race with the reason a row is not shown."""
     rows = population.frame.to_dicts()
@@ -213,6 +224,7 @@ def representation_frame(population: Protected) -> pl.DataFrame:
 # ---------------------------------------------------------------- sentences
 
 
+@derived
 def rri_title(rri: Protected, decision_point: str, reference: str, when: str) -> str:
     """The finding of one decision point: its largest disparity, in a sentence."""
     point = DECISION_POINTS[decision_point]
@@ -229,6 +241,7 @@ def rri_title(rri: Protected, decision_point: str, reference: str, when: str) ->
     return f"{when}: " + sentences.rate_ratio_sentence(best).rstrip(".")
 
 
+@derived
 def unknown_share_words(unknown: Protected, decision_point: str) -> str:
     """ "Race unknown: 2.5% of people referred (11 of 441)." or why it is not shown."""
     point = DECISION_POINTS[decision_point]
@@ -257,6 +270,7 @@ def unknown_share_words(unknown: Protected, decision_point: str) -> str:
     return f"Race unknown among the {point.base_label}: not shown ({reason})."
 
 
+@derived
 def representation_title(population: Protected, year_phrase: str) -> str:
     """The group most over-represented among referrals against its share of residents."""
     frame = population.frame.filter(pl.col("estimate").is_not_null())
@@ -278,6 +292,7 @@ def representation_title(population: Protected, year_phrase: str) -> str:
     )
 
 
+@derived
 def rates_title(rates: Protected, decision_point: str, year_phrase: str) -> str:
     """How far apart the groups' rates are at one step."""
     point = DECISION_POINTS[decision_point]
@@ -302,6 +317,7 @@ def rates_title(rates: Protected, decision_point: str, year_phrase: str) -> str:
     )
 
 
+@derived
 def not_compared(rri: Protected, reference: str) -> str:
     """The groups no ratio could be shown for, once, instead of a note per chart."""
     frame = rri.frame.filter(pl.col("estimate").is_null() & (pl.col("race_ethnicity") != reference))

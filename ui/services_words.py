@@ -17,6 +17,7 @@ from briefing.sentences import format_count, format_percent
 from data_access.disclosure import COMBINED_RACE_CODE, COMBINED_RACE_LABEL, Protected
 from data_access.periods import Period, parse_period
 from data_access.vocabulary import label
+from ui.derive import derived
 from ui.headlines import Headline, count_change
 
 UNKNOWN_RACE = "unknown"
@@ -30,6 +31,7 @@ def race_name(code: str) -> str:
     return COMBINED_RACE_LABEL if code == COMBINED_RACE_CODE else label("race_ethnicity", code)
 
 
+@derived
 def with_labels(frame: pl.DataFrame) -> pl.DataFrame:
     """Service and race codes replaced by their plain-language names, for charts and tables."""
     updates = []
@@ -40,6 +42,7 @@ def with_labels(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(updates) if updates else frame
 
 
+@derived
 def caseload_headline(change: Protected, period: Period) -> Headline:
     """The active caseload figure with its change, worded as one caseload ("was", not "were").
 
@@ -66,6 +69,7 @@ def caseload_headline(change: Protected, period: Period) -> Headline:
     return replace(figure, sentence=sentence)
 
 
+@derived
 def ranked_services(uptake: Protected) -> list[str]:
     """Service codes, most-used first (by published share); withheld ones last, in order."""
     frame = uptake.frame
@@ -76,6 +80,7 @@ def ranked_services(uptake: Protected) -> list[str]:
     return [*shown["service"], *rest]
 
 
+@derived
 def uptake_title(uptake: Protected, when: str) -> str:
     """ "Groceries reached 50% of active participants in an average month of Q4 2025, the
     most of any service" (or "of the services shown" when some are withheld)."""
@@ -91,6 +96,7 @@ def uptake_title(uptake: Protected, when: str) -> str:
     )
 
 
+@derived
 def top_service_text(uptake: Protected) -> tuple[str, str]:
     """The headline figure: ("Groceries", "50%") or ("Most-used service", "not published")."""
     ranked = ranked_services(uptake)
@@ -101,6 +107,7 @@ def top_service_text(uptake: Protected) -> tuple[str, str]:
     return service_name(top["service"]), format_percent(top["estimate"])
 
 
+@derived
 def trend_title(trend: pl.DataFrame, service: str, grain: str) -> str:
     """ "Housing: 35% of active participants in Q4 2025, against 34% in Q1 2023"."""
     rows = trend.filter(pl.col("service") == service).sort("period")
@@ -118,6 +125,7 @@ def trend_title(trend: pl.DataFrame, service: str, grain: str) -> str:
     return text
 
 
+@derived
 def race_title(by_race: pl.DataFrame, service: str, when: str) -> str:
     """ "Housing in 2025: from 28% (Asian) to 38% (White) of active participants, by race"."""
     rows = by_race.filter(
@@ -136,6 +144,7 @@ def race_title(by_race: pl.DataFrame, service: str, when: str) -> str:
     )
 
 
+@derived
 def unknown_race_sentence(unknown: Protected, when: str) -> str:
     """How much of the caseload has no recorded race, or why that is not shown."""
     rows = unknown.frame
