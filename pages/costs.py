@@ -16,9 +16,10 @@ from data_access.views.costs import (  # noqa: E402
     sentence_arguments,
 )
 from data_access.vocabulary import label as code_label  # noqa: E402
-from ui import charts, headlines  # noqa: E402
+from ui import charts, derive, headlines  # noqa: E402
 from ui.components import chart_card_for, kpi, withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
+from ui.derive import derived  # noqa: E402
 from ui.text import escape_markdown, join_words  # noqa: E402
 
 DOLLARS = "dollars"
@@ -37,6 +38,9 @@ def money(value: float | None, flag: str | None = "") -> str:
     return sentences.format_dollars(value)
 
 
+# Rows, frames and titles below are derived once per content (ui.derive): a rerun asks
+# for exactly the same, and each polars call on a few rows costs more than its work.
+@derived
 def row_of(protected: Protected, **equal) -> dict:
     frame = protected.frame
     for column, value in equal.items():
@@ -45,6 +49,7 @@ def row_of(protected: Protected, **equal) -> dict:
     return rows[0] if rows else {}
 
 
+@derived
 def in_reading_order(frame: pl.DataFrame) -> pl.DataFrame:
     """LEAD before the comparison group; legal-system categories before health ones."""
     keys = [pl.col("group") != LEAD]
@@ -52,6 +57,47 @@ def in_reading_order(frame: pl.DataFrame) -> pl.DataFrame:
         rank = {c: i for i, c in enumerate(PUBLIC_CATEGORIES)}
         keys.append(pl.col("category").replace_strict(rank, default=len(rank)))
     return frame.sort(keys, maintain_order=True)
+
+
+@derived
+def year_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("fiscal_year").cast(pl.String))
+
+
+@derived
+def saving_measures(saving: pl.DataFrame) -> pl.DataFrame:
+    """Saving and net saving per scope, the low end (marginal) first."""
+    measures = pl.concat(
+        [
+            saving.select(
+                "scope",
+                pl.lit(name).alias("measure"),
+                pl.col(column).alias("estimate"),
+                pl.col("saving_flag").alias("estimate_flag"),
+            )
+            for column, name in (
+                ("saving", "Saving"),
+                ("net_saving", "After the program's cost (negative: a net cost)"),
+            )
+        ]
+    ).sort(pl.col("scope") != "marginal", maintain_order=True)
+    return measures.with_columns(
+        pl.col("scope").replace_strict({"marginal": "Marginal", "fully_loaded": "Fully loaded"})
+    )
+
+
+@derived
+def pockets_shown(pockets: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The savings by category with a "where" label; and those shown, largest first."""
+    frame = pockets.with_columns(
+        pl.struct("category", "payer")
+        .map_elements(
+            lambda r: f"{code_label('category', r['category'])}: {r['payer']}",
+            return_dtype=pl.String,
+        )
+        .alias("where")
+    )
+    return frame, frame.filter(pl.col("saving").is_not_null()).sort("saving", descending=True)
 
 
 st.markdown(
@@ -84,7 +130,7 @@ for note in result.notes:
     st.info(escape_markdown(note))
 
 # ---------------------------------------------------------------- headline
-arguments = sentence_arguments(result)
+arguments = derive.call(sentence_arguments, result)
 if facts["saving_status"]:
     st.markdown(escape_markdown(facts["saving_status"]))
 else:
@@ -163,6 +209,7 @@ chart_card_for(
 # ---------------------------------------------------------------- legal-system trend
 
 
+@derived
 def trend_title(protected: Protected) -> str:
     frame = protected.frame.filter(pl.col("estimate").is_not_null()).sort("fiscal_year")
     parts = []
@@ -181,7 +228,7 @@ def trend_title(protected: Protected) -> str:
 
 trend = result.table("legal_trend")
 chart = charts.trend_chart(
-    in_reading_order(trend.frame).with_columns(pl.col("fiscal_year").cast(pl.String)),
+    year_as_text(in_reading_order(trend.frame)),
     period="fiscal_year",
     value="estimate",
     flag="estimate_flag",
@@ -244,23 +291,7 @@ else:
         "work.\n- The **net** figures take away what the LEAD program itself cost per "
         "participant that year."
     )
-    measures = pl.concat(
-        [
-            saving.frame.select(
-                "scope",
-                pl.lit(name).alias("measure"),
-                pl.col(column).alias("estimate"),
-                pl.col("saving_flag").alias("estimate_flag"),
-            )
-            for column, name in (
-                ("saving", "Saving"),
-                ("net_saving", "After the program's cost (negative: a net cost)"),
-            )
-        ]
-    ).sort(pl.col("scope") != "marginal", maintain_order=True)  # the low end first
-    measures = measures.with_columns(
-        pl.col("scope").replace_strict({"marginal": "Marginal", "fully_loaded": "Fully loaded"})
-    )
+    measures = saving_measures(saving.frame)
     chart = charts.group_comparison_chart(
         measures,
         category="scope",
@@ -287,15 +318,7 @@ else:
 
     # Which pocket saves (Vera Institute, "The Price of Jails": the wrong-pockets problem).
     pockets = result.table("saving_by_category")
-    frame = pockets.frame.with_columns(
-        pl.struct("category", "payer")
-        .map_elements(
-            lambda r: f"{code_label('category', r['category'])}: {r['payer']}",
-            return_dtype=pl.String,
-        )
-        .alias("where")
-    )
-    shown = frame.filter(pl.col("saving").is_not_null()).sort("saving", descending=True)
+    frame, shown = pockets_shown(pockets.frame)
     if shown.height:
         top = shown.row(0, named=True)
         pocket_title = (
@@ -337,11 +360,15 @@ else:
 program = result.table("program")
 
 
+@derived
+def first_shown_year(frame: pl.DataFrame) -> dict:
+    return frame.filter(pl.col("estimate").is_not_null()).sort("fiscal_year").row(0, named=True)
+
+
 def program_title(protected: Protected) -> str:
     if not program_row or program_row.get("estimate") is None:
         return f"Program cost per participant in {year_words}: too few participants to show"
-    frame = protected.frame.filter(pl.col("estimate").is_not_null()).sort("fiscal_year")
-    first = frame.row(0, named=True)
+    first = first_shown_year(protected.frame)
     title = (
         f"The LEAD program cost {money(program_row['estimate'])} per participant in {year_words}"
     )
@@ -351,7 +378,7 @@ def program_title(protected: Protected) -> str:
 
 
 chart = charts.trend_chart(
-    program.frame.with_columns(pl.col("fiscal_year").cast(pl.String)),
+    year_as_text(program.frame),
     period="fiscal_year",
     value="estimate",
     flag="estimate_flag",
@@ -370,7 +397,7 @@ chart_card_for(
 if "program_per_month" in result.tables:
     per_month = result.table("program_per_month")
     chart = charts.trend_chart(
-        per_month.frame.with_columns(pl.col("fiscal_year").cast(pl.String)),
+        year_as_text(per_month.frame),
         period="fiscal_year",
         value="estimate",
         flag="estimate_flag",

@@ -9,9 +9,10 @@ import streamlit as st  # noqa: E402
 
 from briefing import sentences  # noqa: E402
 from data_access.views.recidivism import sentence_inputs  # noqa: E402
-from ui import charts, headlines  # noqa: E402
-from ui.components import chart_card_for, kpi, withheld_note  # noqa: E402
+from ui import charts, derive, headlines  # noqa: E402
+from ui.components import chart_card_for, kpi, table_data, withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
+from ui.derive import derived  # noqa: E402
 from ui.text import escape_markdown  # noqa: E402
 
 result = fetch("recidivism", ctx)
@@ -37,6 +38,9 @@ def _reason(row: dict) -> str:
     return row.get("estimate_flag") or row.get("note") or "not available"
 
 
+# Frames and rows below are derived once per content (ui.derive): a rerun of the page
+# asks for exactly the same, and each polars call on a few rows costs more than its work.
+@derived
 def _readable(frame: pl.DataFrame) -> pl.DataFrame:
     """Estimates not shown carry a reason the charts can print (words only)."""
     note = pl.col("note") if "note" in frame.columns else pl.lit(None, pl.String)
@@ -52,10 +56,56 @@ def _readable(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@derived
+def _with_window(frame: pl.DataFrame) -> pl.DataFrame:
+    """Readable, with a "6 months" window label."""
+    return _readable(frame).with_columns(
+        pl.format("{} months", pl.col("window_months")).alias("window")
+    )
+
+
+@derived
 def _row(frame: pl.DataFrame, **equal) -> dict:
     for column, value in equal.items():
         frame = frame.filter(pl.col(column) == value)
     return frame.row(0, named=True) if frame.height else {}
+
+
+@derived
+def _months_in_words(table: pl.DataFrame) -> pl.DataFrame:
+    # "6 months", not a bare 6: a lone small number in a table reads as a count of people.
+    return table.with_columns(pl.col("Months since entry") + " months")
+
+
+@derived
+def _at_risk(curve_frame: pl.DataFrame) -> pl.DataFrame:
+    """Number still at risk per group (rows) and interval (columns), "withheld" if so."""
+    return (
+        curve_frame.select(
+            pl.col("group").replace_strict(
+                {"lead": "LEAD participants", "comparison": "Comparison group"},
+                default=pl.col("group"),
+            ),
+            pl.format("{} months", pl.col("followup_months")).alias("followup_months"),
+            pl.when(pl.col("at_risk").is_not_null())
+            .then(pl.col("at_risk").cast(pl.String))
+            .otherwise(pl.lit("withheld"))
+            .alias("at_risk"),
+        )
+        .pivot(on="followup_months", index="group", values="at_risk")
+        .rename({"group": "Group"})
+    )
+
+
+@derived
+def _trend_key(result) -> str | None:
+    """The quarterly trend when at least half its estimates are shown, else the yearly."""
+    for key in ("trend", "trend_by_year"):
+        if key in result.tables:
+            frame = result.table(key).frame
+            if frame.height and frame["estimate"].is_not_null().mean() >= 0.5:
+                return key
+    return next((k for k in ("trend", "trend_by_year") if k in result.tables), None)
 
 
 CAVEATS = (
@@ -87,7 +137,7 @@ if facts.get("published") != "yes":
     _caveats()
     st.stop()
 
-inputs = sentence_inputs(headline)
+inputs = derive.call(sentence_inputs, headline)
 window = inputs["window_months"]
 st.markdown(escape_markdown(sentences.recidivism_sentence(**inputs)))
 
@@ -127,9 +177,7 @@ for column, (label, detail, row, unit) in zip(
         kpi(label, _shown(row, unit), help=detail, direction="none")
 
 # ------------------------------------------------------------------ the windows side by side
-rate_frame = _readable(rates.frame).with_columns(
-    pl.format("{} months", pl.col("window_months")).alias("window")
-)
+rate_frame = _with_window(rates.frame)
 
 
 def _windows_title() -> str:
@@ -159,18 +207,28 @@ chart_card_for(
 )
 
 # ------------------------------------------------------------------ LEAD against comparison
-compare_frame = _readable(comparison.frame).with_columns(
-    pl.format("{} months", pl.col("window_months")).alias("window")
-)
-ratios = compare_frame.filter(pl.col("metric_id") != "recidivism.risk_difference").with_columns(
-    pl.format(
-        "{} at {}",
-        pl.when(pl.col("metric_id") == "recidivism.risk_ratio")
-        .then(pl.lit("Risk ratio"))
-        .otherwise(pl.lit("Odds ratio")),
-        pl.col("window"),
-    ).alias("measure")
-)
+compare_frame = _with_window(comparison.frame)
+
+
+@derived
+def _ratios(compare_frame: pl.DataFrame) -> pl.DataFrame:
+    return compare_frame.filter(pl.col("metric_id") != "recidivism.risk_difference").with_columns(
+        pl.format(
+            "{} at {}",
+            pl.when(pl.col("metric_id") == "recidivism.risk_ratio")
+            .then(pl.lit("Risk ratio"))
+            .otherwise(pl.lit("Odds ratio")),
+            pl.col("window"),
+        ).alias("measure")
+    )
+
+
+@derived
+def _differences(compare_frame: pl.DataFrame) -> pl.DataFrame:
+    return compare_frame.filter(pl.col("metric_id") == "recidivism.risk_difference")
+
+
+ratios = _ratios(compare_frame)
 
 
 def _ratio_title() -> str:
@@ -210,7 +268,7 @@ chart_card_for(
     key="chart-recidivism-ratios",
 )
 
-differences = compare_frame.filter(pl.col("metric_id") == "recidivism.risk_difference")
+differences = _differences(compare_frame)
 difference = _row(differences, window_months=window)
 
 
@@ -252,7 +310,8 @@ else:
     curve = result.table("curve")
     curve_frame = _readable(curve.frame)
 
-    def _curve_title() -> str:
+    @derived
+    def _curve_title(curve_frame: pl.DataFrame) -> str:
         shown = curve_frame.filter(pl.col("estimate").is_not_null())
         common = shown.group_by("followup_months").len().filter(pl.col("len") == 2)
         if common.is_empty():
@@ -275,35 +334,20 @@ else:
         value_label="Share re-arrested",
         time_label="Months since entry",
     )
-    # "6 months", not a bare 6: a lone small number in a table reads as a count of people.
-    chart = charts.Chart(
-        chart.figure,
-        chart.alt,
-        chart.table.with_columns(pl.col("Months since entry") + " months"),
-    )
+    chart = charts.Chart(chart.figure, chart.alt, _months_in_words(chart.table))
     chart_card_for(
         chart,
-        title=_curve_title(),
+        title=_curve_title(curve_frame),
         caption=headlines.caption(ctx, "recidivism.cumulative_curve")
         + " The curve stops where fewer than 11 people remain at risk or where an interval's "
         "count is withheld.",
         download_name=f"recidivism-curve-{ctx.site_id}",
         key="chart-recidivism-curve",
     )
-    at_risk = curve_frame.select(
-        pl.col("group").replace_strict(
-            {"lead": "LEAD participants", "comparison": "Comparison group"},
-            default=pl.col("group"),
-        ),
-        pl.format("{} months", pl.col("followup_months")).alias("followup_months"),
-        pl.when(pl.col("at_risk").is_not_null())
-        .then(pl.col("at_risk").cast(pl.String))
-        .otherwise(pl.lit("withheld"))
-        .alias("at_risk"),
-    ).pivot(on="followup_months", index="group", values="at_risk")
+    at_risk = _at_risk(curve_frame)
     st.markdown("**Number still at risk at the start of each interval (months since entry)**")
     st.dataframe(
-        at_risk.rename({"group": "Group"}),
+        table_data(at_risk),
         hide_index=True,
         width="stretch",
         key="table-recidivism-at-risk",
@@ -311,15 +355,7 @@ else:
 
 # ------------------------------------------------------------------ the trend across cohorts
 st.subheader("The trend across entry cohorts")
-trend_key = None
-for key in ("trend", "trend_by_year"):
-    if key in result.tables:
-        frame = result.table(key).frame
-        if frame.height and frame["estimate"].is_not_null().mean() >= 0.5:
-            trend_key = key
-            break
-if trend_key is None:
-    trend_key = next((k for k in ("trend", "trend_by_year") if k in result.tables), None)
+trend_key = _trend_key(result)
 if trend_key is None:
     st.info(
         f"{escape_markdown(ctx.site_name)} has too few people per entry quarter or year to "
@@ -335,7 +371,8 @@ else:
         )
     else:
 
-        def _trend_title() -> str:
+        @derived
+        def _trend_title(trend_frame: pl.DataFrame) -> str:
             both = (
                 trend_frame.filter(pl.col("estimate").is_not_null())
                 .group_by("cohort")
@@ -366,7 +403,7 @@ else:
         )
         chart_card_for(
             chart,
-            title=_trend_title(),
+            title=_trend_title(trend_frame),
             caption=headlines.caption(ctx, "recidivism.rate")
             + f" Entry {noun}s up to {facts['trend_until']} whose 12 months had passed by "
             f"{facts['as_of']}.",

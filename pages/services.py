@@ -11,6 +11,7 @@ from ui import charts, headlines  # noqa: E402
 from ui import services_words as say  # noqa: E402
 from ui.components import chart_card_for, withheld_note  # noqa: E402
 from ui.data import fetch  # noqa: E402
+from ui.derive import derived  # noqa: E402
 from ui.text import escape_markdown  # noqa: E402
 
 result = fetch("services", ctx)
@@ -30,6 +31,29 @@ if facts["caseload_published"] != "yes":
     st.stop()
 
 caseload_caption = f"{facts['caseload_definition']} {ctx.source}"
+
+
+# The charts' frames, derived once per content (ui.derive): a rerun asks for the same.
+@derived
+def _in_order(uptake: pl.DataFrame, order: tuple[str, ...]) -> pl.DataFrame:
+    """Uptake in the order of the ranked services, with labels."""
+    rank = {s: i for i, s in enumerate(order)}
+    return say.with_labels(uptake.sort(pl.col("service").replace_strict(rank)))
+
+
+@derived
+def _chosen_trend(trend: pl.DataFrame, chosen: tuple[str, ...]) -> pl.DataFrame:
+    """The chosen services over time, in the order chosen, with labels."""
+    rank = {s: i for i, s in enumerate(chosen)}
+    shown = trend.filter(pl.col("service").is_in(chosen))
+    return say.with_labels(shown.sort(pl.col("service").replace_strict(rank), "period"))
+
+
+@derived
+def _one_service(by_race: pl.DataFrame, service: str) -> pl.DataFrame:
+    return say.with_labels(by_race.filter(pl.col("service") == service))
+
+
 uptake_caption = headlines.caption(ctx, "services.uptake")
 
 # ---------------------------------------------------------------- headline figures
@@ -56,9 +80,8 @@ if not has_services:
 else:
     uptake = result.table("uptake")
     order = say.ranked_services(uptake)
-    frame = uptake.frame.sort(pl.col("service").replace_strict({s: i for i, s in enumerate(order)}))
     chart = charts.estimate_chart(
-        say.with_labels(frame),
+        _in_order(uptake.frame, tuple(order)),
         category="service",
         subject="the share of active participants reached by each service in "
         f"{facts['uptake_short']}",
@@ -86,11 +109,8 @@ else:
         )
         or order[:1]
     )
-    shown = trend.filter(pl.col("service").is_in(chosen)).sort(
-        pl.col("service").replace_strict({s: i for i, s in enumerate(chosen)}), "period"
-    )
     chart = charts.trend_chart(
-        say.with_labels(shown),
+        _chosen_trend(trend, tuple(chosen)),
         period="period",
         value="estimate",
         flag="estimate_flag",
@@ -121,9 +141,8 @@ else:
         service = st.selectbox(
             "Service", list(order), format_func=say.service_name, key="services_race_choice"
         )
-        rows = by_race.filter(pl.col("service") == service)
         chart = charts.estimate_chart(
-            say.with_labels(rows),
+            _one_service(by_race, service),
             category="race_ethnicity",
             subject=f"the share of active participants of each race who received "
             f"{say.service_name(service).lower()} in {facts['race_year']}",
