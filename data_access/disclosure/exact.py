@@ -7,7 +7,7 @@ protect another cell" means the value is not small, i.e. at least k (we never
 choose a zero as complement, so the policy text tells the attacker that much).
 For each target (a withheld cell, or an unpublished finest cell) we compute the
 smallest and largest value consistent with all of that by linear programming
-(scipy's HiGHS). A target is protected when at least two whole numbers lie in
+(HiGHS, through highspy). A target is protected when at least two whole numbers lie in
 its range.
 
 Integrality: an attacker reasons about whole numbers. For two-way tables with
@@ -29,9 +29,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 _TOL = 1e-6
@@ -369,7 +369,15 @@ class _System:
 
 
 class _Problem:
-    """The constraints of one LP over some unknown finest cells."""
+    """The constraints of one LP over some unknown finest cells, and one HiGHS model of them.
+
+    The audit solves each LP many times (random signed sums, then exact bounds)
+    with the same constraints and only another objective, and sometimes the box
+    bound. scipy's linprog rebuilt and presolved the whole model for every solve;
+    here the model is built once and each solve changes only the column costs (and
+    the column upper bounds when the box changes), so HiGHS starts from the last
+    optimal basis, which stays feasible when only the costs change.
+    """
 
     def __init__(self, a_eq, b_eq, a_wh, lo_wh, hi_wh) -> None:
         self.n = a_eq.shape[1] if a_eq.shape[0] else a_wh.shape[1]
@@ -386,6 +394,9 @@ class _Problem:
             rhs.append(-lo_wh[positive_low])
         self.a_ub = sp.vstack(ub_parts).tocsr() if ub_parts else None
         self.b_ub = np.concatenate(rhs) if rhs else None
+        self._highs: highspy._Highs | None = None  # built on the first solve
+        self._upper: float | None = None  # the column upper bound the model holds now
+        self._columns = np.arange(self.n, dtype=np.int32)
 
     def _box(self) -> float:
         """A bound on every cell, large enough not to cut off any table we care about.
@@ -398,24 +409,81 @@ class _Problem:
             rhs.append(np.abs(self.b_ub))
         return 2.0 * float(max(r.max(initial=0.0) for r in rhs)) + 100.0
 
+    def _model(self) -> highspy._Highs:
+        """The LP as linprog posed it: A_ub x <= b_ub rows, then A_eq x = b_eq rows, x >= 0."""
+        if self._highs is not None:
+            return self._highs
+        parts = [m for m in (self.a_ub, self.a_eq) if m is not None]
+        matrix = sp.vstack(parts).tocsc() if parts else sp.csc_matrix((0, self.n))
+        n_ub = 0 if self.b_ub is None else len(self.b_ub)
+        b_eq = np.zeros(0) if self.b_eq is None else self.b_eq
+        b_ub = np.zeros(0) if self.b_ub is None else self.b_ub
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.n
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_ = np.zeros(self.n)
+        lp.col_upper_ = np.full(self.n, highspy.kHighsInf)
+        lp.row_lower_ = np.concatenate([np.full(n_ub, -highspy.kHighsInf), b_eq])
+        lp.row_upper_ = np.concatenate([b_ub, b_eq]).astype(float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.num_col_ = self.n
+        lp.a_matrix_.num_row_ = matrix.shape[0]
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data.astype(float)
+        # The plain binding: highspy.Highs adds Python callbacks (and prints a banner)
+        # that cost several times the construction, and a part's LP is built often.
+        highs = highspy._Highs()
+        highs.setOptionValue("output_flag", False)
+        # Primal simplex: after a change of costs the last optimal basis is still primal
+        # feasible, so primal simplex goes on from it, where dual simplex (HiGHS's choice
+        # for LPs) must first restore dual feasibility; about 3x less time over a large
+        # site's solves. The first solve, without a basis, presolves as linprog did.
+        highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
+        if highs.passModel(lp) == highspy.HighsStatus.kError:
+            raise RuntimeError("linear program failed: HiGHS refused the model")
+        self._highs = highs
+        return highs
+
+    def _run(self, objective: np.ndarray, upper: float | None) -> highspy.HighsModelStatus:
+        highs = self._model()
+        highs.changeColsCost(self.n, self._columns, np.asarray(objective, dtype=float))
+        if upper != self._upper:
+            bound = highspy.kHighsInf if upper is None else float(upper)
+            highs.changeColsBounds(self.n, self._columns, np.zeros(self.n), np.full(self.n, bound))
+            self._upper = upper
+        highs.run()
+        status = highs.getModelStatus()
+        if status not in _SETTLED:
+            # Anything else (numerical trouble from a warm start, say): solve again from
+            # scratch, with presolve, as linprog solved every time.
+            highs.clearSolver()
+            highs.run()
+            status = highs.getModelStatus()
+        return status
+
     def _solve(
         self, objective: np.ndarray, upper: float | None = None, strict: bool = True
     ) -> tuple[float, np.ndarray | None]:
-        res = linprog(
-            objective,
-            A_ub=self.a_ub,
-            b_ub=self.b_ub,
-            A_eq=self.a_eq,
-            b_eq=self.b_eq,
-            bounds=(0, upper),
-            method="highs",
-        )
+        status = self._run(objective, upper)
+        if status == _OPTIMAL:
+            x = np.array(self._highs.getSolution().col_value)
+            return float(self._highs.getInfo().objective_function_value), x
         if not strict:
-            return (float(res.fun), res.x) if res.status == 0 else (math.nan, None)
-        if res.status == 3:  # unbounded: the target can be made as large as you like
-            return -math.inf, None
-        if res.status == 2:
+            return math.nan, None
+        if status == _UNBOUNDED_OR_INFEASIBLE:
+            # The constraints decide which: feasible with a zero objective means unbounded.
+            status = self._run(np.zeros(self.n), upper)
+            status = highspy.HighsModelStatus.kUnbounded if status == _OPTIMAL else status
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return -math.inf, None  # the target can be made as large as you like
+        if status == highspy.HighsModelStatus.kInfeasible:
             raise InconsistentView("the published numbers admit no table at all")
-        if res.status != 0:
-            raise RuntimeError(f"linear program failed: {res.message}")
-        return float(res.fun), res.x
+        raise RuntimeError(f"linear program failed: {self._highs.modelStatusToString(status)}")
+
+
+_PRIMAL_SIMPLEX = int(highspy.simplex_constants.SimplexStrategy.kSimplexStrategyPrimal)
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
+_UNBOUNDED_OR_INFEASIBLE = highspy.HighsModelStatus.kUnboundedOrInfeasible
+_SETTLED = (_OPTIMAL, highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kInfeasible)
