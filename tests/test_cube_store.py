@@ -9,6 +9,7 @@ stored row is never trusted; a read-only database still serves every page.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 
 import polars as pl
@@ -19,7 +20,7 @@ from release_builder import minimal_release
 from data_access import cube_store, queries
 from data_access.audience import Audience
 from data_access.db import init_db, make_engine
-from data_access.disclosure import StorageError
+from data_access.disclosure import AuditRecord, StorageError
 from data_access.disclosure.storage import MAGIC, from_bytes, to_bytes
 from data_access.load import load_release
 from data_access.precompute import precompute_release
@@ -120,6 +121,20 @@ def test_stored_bytes_cannot_name_any_other_class():
     good = to_bytes((pl.DataFrame({"a": [1, 2]}),))
     with pytest.raises(StorageError, match="truncated"):
         from_bytes(good[:-10])
+
+
+def test_audit_logs_survive_storage_whatever_their_cell_values():
+    # Logs are stored as one table with JSON cells; a value JSON cannot hold (a date)
+    # must still come back as it was, through the general form.
+    plain = tuple(
+        AuditRecord("v", "persons", (("quarter", "2025-Q1"), ("n", i)), "primary", "fewer")
+        for i in range(3)
+    )
+    dated = (AuditRecord("v", "persons", (("month", dt.date(2025, 1, 1)),), "primary", "x"),)
+    shared = (plain, plain, dated)
+    back = from_bytes(to_bytes(shared))
+    assert back == shared
+    assert back[0] is back[1]  # one log referenced twice is stored once
 
 
 def test_a_restarted_server_reads_the_stored_cube_instead_of_auditing_again(loaded):
