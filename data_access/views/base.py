@@ -147,16 +147,18 @@ def memoize(maxsize: int) -> Callable:
                 return value
             with lock:
                 key_lock = computing.setdefault(key, threading.Lock())
-            with key_lock:
-                found, value = remembered(key)  # computed while this thread waited
-                if not found:
-                    value = _stored_or_computed(function, name, engine, k, release_id, args)
-                    with lock:
-                        cache[key] = value
-                        while len(cache) > maxsize:
-                            cache.popitem(last=False)
-            with lock:
-                computing.pop(key, None)
+            try:
+                with key_lock:
+                    found, value = remembered(key)  # computed while this thread waited
+                    if not found:
+                        value = _stored_or_computed(function, name, engine, k, release_id, args)
+                        with lock:
+                            cache[key] = value
+                            while len(cache) > maxsize:
+                                cache.popitem(last=False)
+            finally:  # also when the database is down: the next visitor tries afresh
+                with lock:
+                    computing.pop(key, None)
             return value
 
         wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
