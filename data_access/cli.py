@@ -233,7 +233,14 @@ def run_validate(args) -> int:
 
 def run_load(args) -> int:
     engine = _ready_engine()
-    print(load_release(engine, args.path, replace=args.replace))
+    summary = load_release(engine, args.path, replace=args.replace)
+    print(summary)
+    # Said where the administrator is looking: otherwise the first visitor of each
+    # site waits for its disclosure audit (see README, "Command line").
+    print(
+        f"Next: python -m data_access precompute --release {summary.release_id}, "
+        "so no visitor waits for the disclosure audit."
+    )
     return EXIT_OK
 
 

@@ -66,6 +66,9 @@ def test_load_refuses_then_loads_then_refuses_a_repeat_then_replaces(tmp_path, d
     loaded = run("load", str(good), database_url=database_url)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.startswith("Loaded release test-2024-12 (as of 2024-12-31): 33 rows")
+    assert loaded.stdout.splitlines()[-1].startswith(
+        "Next: python -m data_access precompute --release test-2024-12"
+    )
 
     repeat = run("load", str(good), database_url=database_url)
     assert repeat.returncode == 1
