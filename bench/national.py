@@ -327,17 +327,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _drop_stored_cubes(url: str, release_id: str) -> None:
-    import sqlalchemy as sa
-
+    from data_access import cube_store
     from data_access.db import make_engine
-    from data_access.schema import protected_cubes
 
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(
-                sa.delete(protected_cubes).where(protected_cubes.c.release_id == release_id)
-            )
+            cube_store.forget_release(conn, release_id)
     finally:
         engine.dispose()
 

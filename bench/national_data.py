@@ -188,6 +188,7 @@ def copy_stored_cubes(source_url: str, target_url: str, release_id: str) -> int:
     the rows are valid in any database holding that release: this saves the
     benchmark a second national precompute (minutes) for PostgreSQL.
     """
+    from data_access import cube_store
     from data_access.db import init_db, make_engine
     from data_access.schema import protected_cubes
 
@@ -202,9 +203,7 @@ def copy_stored_cubes(source_url: str, target_url: str, release_id: str) -> int:
                 )
             ]
         with target.begin() as write:
-            write.execute(
-                protected_cubes.delete().where(protected_cubes.c.release_id == release_id)
-            )
+            cube_store.forget_release(write, release_id)
             if rows:
                 write.execute(protected_cubes.insert(), rows)
         return len(rows)
