@@ -96,3 +96,27 @@ protected_cubes = sa.Table(
     sa.Column("compute_seconds", sa.Float(), nullable=False),
     sa.Column("payload", sa.LargeBinary(), nullable=False),
 )
+
+
+# What the public has been shown: every published cell of every protected cube, per
+# release, kept for good. It is what a reader who downloaded each release knows, so
+# each new release is protected against it (data_access/ledger.py). Unlike the cube
+# store it is never emptied by new code or a replaced release, and it names no
+# release by foreign key: a publication outlives the rows it was made from.
+publication_ledger = sa.Table(
+    "publication_ledger",
+    metadata,
+    sa.Column("entry", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("release_id", sa.String(64), nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.Date(), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("cube", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text(), nullable=False),  # JSON: the cube's other arguments
+    sa.Column("k", sa.Integer(), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of payload
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", sa.LargeBinary(), nullable=False),  # the cube, disclosure.storage
+    sa.UniqueConstraint("cube", "site_id", "arguments", "release_id", "digest", name="uq_ledger"),
+    sa.Index("ix_ledger_cube_site", "cube", "site_id"),
+)

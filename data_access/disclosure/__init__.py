@@ -29,6 +29,7 @@ from data_access.disclosure.complementary import (
 )
 from data_access.disclosure.derived import DerivedKind, protect_comparison, protect_derived
 from data_access.disclosure.display import display_column, display_value, for_display, withheld_text
+from data_access.disclosure.earlier import UNPUBLISHED, EarlierPublication, rename_levels
 from data_access.disclosure.exact import Bounds, InconsistentView
 from data_access.disclosure.policy import (
     DEFAULT_POLICY,
@@ -56,7 +57,9 @@ __all__ = [
     "AuditReport",
     "Bounds",
     "Coarsened",
+    "UNPUBLISHED",
     "DerivedKind",
+    "EarlierPublication",
     "Folded",
     "InconsistentView",
     "Policy",
@@ -79,6 +82,7 @@ __all__ = [
     "protect_counts",
     "protect_derived",
     "publish_reference",
+    "rename_levels",
     "quarter_of",
     "storable",
     "with_time_levels",

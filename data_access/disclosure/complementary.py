@@ -36,6 +36,13 @@ import polars as pl
 import scipy.sparse as sp
 
 from data_access.audience import Audience
+from data_access.disclosure.earlier import (
+    UNPUBLISHED,
+    EarlierKnowledge,
+    EarlierPublication,
+    earlier_knowledge,
+    small_changes,
+)
 from data_access.disclosure.exact import Bounds, InconsistentView, LinearView, bounds_of_targets
 from data_access.disclosure.lattice import Lattice, Level, build_lattice
 from data_access.disclosure.policy import (
@@ -112,6 +119,8 @@ def _exact_tables(
     for level in levels:
         if level:
             table = frame.group_by(list(level), maintain_order=True).agg(pl.col(count).sum())
+            marked = pl.any_horizontal(pl.col(c).cast(pl.Utf8) == UNPUBLISHED for c in level)
+            table = table.filter(~marked)
         else:
             table = frame.select(pl.col(count).sum())
         tables[level] = table.with_columns(
@@ -131,6 +140,7 @@ def protect_counts(
     policy: Policy | None = None,
     audience: Audience = Audience.PUBLIC,
     protect: Sequence[Sequence[str]] = (),
+    earlier: Sequence[EarlierPublication] = (),
 ) -> ProtectedCounts:
     """Protect a count table and the margins published from it, together.
 
@@ -148,6 +158,9 @@ def protect_counts(
         last resort, the first named kept longest (e.g. the site's quarterly
         totals). Without it, details are still withheld before totals: a cell of
         a coarser level (fewer columns) is chosen only when nothing finer serves.
+    earlier: what earlier public releases published of this cube, over columns of
+        `frame` (earlier.py): their cells are what every reader already knows, so
+        this release is protected against the union of all of them.
 
     Returns each published level with withheld counts as null and the reason in
     `<count>_flag`. Staff output is exact and marked so.
@@ -166,7 +179,10 @@ def protect_counts(
                 f"view {view!r}: protect names {list(level)}, which is not a published level."
             )
     key_columns = list(dict.fromkeys([*dims, *(c for lv in levels for c in lv)]))
-    finest = frame.select([*key_columns, count])
+    earlier = tuple(earlier) if audience is Audience.PUBLIC else ()
+    earlier_levels = [level for publication in earlier for level in publication.levels]
+    linked_columns = [c for lv in earlier_levels for c in lv if c not in key_columns]
+    finest = frame.select([*key_columns, *dict.fromkeys(linked_columns), count])
     finest_keys = finest.select(key_columns)
 
     if audience is Audience.STAFF or finest.height == 0:
@@ -174,17 +190,26 @@ def protect_counts(
         rules = () if audience is Audience.STAFF else (PRIMARY, COMPLEMENTARY)
         return _result(view, dims, count, tables, finest_keys, audience, policy.k, rules, [])
 
-    lattice = build_lattice(finest_keys, dims, levels)
+    lattice = build_lattice(finest.drop(count), dims, [*levels, *earlier_levels])
     finest_values = finest[count].to_numpy().astype(np.int64)
     values = np.rint(lattice.member @ finest_values.astype(np.float64)).astype(np.int64)
     withheld, reasons = suppress(
-        lattice, values, finest_values, finest_published, policy, [tuple(p) for p in protect]
+        lattice,
+        values,
+        finest_values,
+        finest_published,
+        policy,
+        [tuple(p) for p in protect],
+        earlier=earlier,
+        count=count,
+        published_levels=len(levels),
     )
 
     flag = flag_column(count)
     tables: dict[Level, pl.DataFrame] = {}
     records: list[AuditRecord] = []
-    for i, level in enumerate(levels):
+    hidden_cells = unpublished_cells(lattice)
+    for i, level in enumerate(levels):  # this release's levels only, never the earlier ones
         cells = lattice.level_slice(i)
         shown = pl.Series(count, values[cells], dtype=pl.Int64)
         hidden = pl.Series(withheld[cells])
@@ -193,8 +218,10 @@ def protect_counts(
             pl.Series(flag, reasons[cells], dtype=pl.Utf8),
         ]
         base = lattice.level_keys[i] if level else pl.DataFrame({"_": [0]})
-        tables[level] = base.with_columns(columns).select([*level, count, flag])
-        for cell in np.flatnonzero(withheld[cells]) + cells.start:
+        table = base.with_columns(columns).select([*level, count, flag])
+        shown_rows = ~hidden_cells[cells]
+        tables[level] = table.filter(pl.Series(shown_rows)) if not shown_rows.all() else table
+        for cell in np.flatnonzero(withheld[cells] & shown_rows) + cells.start:
             primary = reasons[cell] in (policy.small_reason, policy.small_or_zero_reason)
             rule = PRIMARY if primary else COMPLEMENTARY
             records.append(AuditRecord(view, count, lattice.cell_key(cell), rule, reasons[cell]))
@@ -259,16 +286,31 @@ def suppress(
     finest_published: bool,
     policy: Policy,
     protect: Sequence[Level] = (),
+    *,
+    earlier: tuple[EarlierPublication, ...] = (),
+    count: str = "",
+    published_levels: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which published cells to withhold, and why: primary, fixed point, audit, repeat.
 
     Works on the lattice's variables, so cells holding the same finest cells are
     always withheld together; returns one flag and one reason per published cell.
+    The lattice's levels from `published_levels` on are earlier publications' (earlier.py).
     """
     var_values = np.zeros(lattice.n_vars, dtype=np.int64)
     var_values[lattice.cell_var] = values
+    n_levels = len(lattice.levels) if published_levels is None else published_levels
+    mine = np.zeros(lattice.n_vars, dtype=bool)  # variables this release publishes
+    mine[lattice.cell_var[(lattice.cell_level < n_levels) & ~unpublished_cells(lattice)]] = True
+    knowledge = (
+        earlier_knowledge(lattice, n_levels, earlier, var_values, count) if earlier else None
+    )
+    if knowledge is not None:
+        changed = small_changes(lattice, n_levels, earlier, values, count, policy.k)
+        knowledge.hidden[lattice.cell_var[changed]] = True
+        knowledge.covered[lattice.cell_var[changed]] = True
     withheld, reasons = _suppress_variables(
-        lattice, var_values, finest_values, finest_published, policy, protect
+        lattice, var_values, finest_values, finest_published, policy, protect, mine, knowledge
     )
     return withheld[lattice.cell_var], reasons[lattice.cell_var]
 
@@ -280,11 +322,30 @@ def _suppress_variables(
     finest_published: bool,
     policy: Policy,
     protect: Sequence[Level],
+    mine: np.ndarray,
+    knowledge: EarlierKnowledge | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = lattice.n_vars
     relations, member = lattice.var_relations, lattice.var_member
-    withheld = (values > 0) & (values < policy.k)
+    withheld = mine & (values > 0) & (values < policy.k)
     reasons = np.where(withheld, policy.small_reason, "").astype(object)
+    # What earlier releases published (earlier.py). `known` values are public whatever
+    # this release does; `unknown` ones a reader cannot see (withheld before, or a
+    # remainder of an earlier level no release published), and only this release's own
+    # variables that are not known can serve as complements.
+    known = np.zeros(n, dtype=bool) if knowledge is None else knowledge.known
+    carried = np.zeros(n, dtype=bool) if knowledge is None else knowledge.hidden
+    phantom = ~mine & (np.ones(n, dtype=bool) if knowledge is None else ~knowledge.covered)
+    free = mine & ~known
+    carried_mine = carried & mine & ~withheld
+    withheld |= carried | phantom
+    reasons[carried_mine] = np.where(
+        values[carried_mine] == 0, policy.small_or_zero_reason, policy.complementary_reason
+    )
+    if phantom.any():
+        # A line through an unpublished remainder says nothing a reader can use.
+        through = relations @ phantom.astype(np.int64)
+        relations = relations[np.flatnonzero(through == 0)]
     # Details before totals, then smaller values first: see priority.py.
     rank = variable_order(lattice, values, protect)
     prices = variable_prices(lattice, values, protect)
@@ -299,7 +360,7 @@ def _suppress_variables(
     safe_latent = np.zeros(len(latent), dtype=bool)
 
     def withhold_best(candidates: np.ndarray) -> bool:
-        candidates = candidates[~withheld[candidates] & (values[candidates] > 0)]
+        candidates = candidates[free[candidates] & ~withheld[candidates] & (values[candidates] > 0)]
         if len(candidates) == 0:
             return False
         best = candidates[np.argmin(rank[candidates])]
@@ -308,13 +369,18 @@ def _suppress_variables(
         return True
 
     for _ in range(n + len(latent) + 1):
-        _fixed_point(relations, withheld, withhold_best)
+        _fixed_point(relations, withheld, known, withhold_best)
         lower, upper = _label_bounds(withheld, reasons, policy)
-        linear = LinearView(member, ~withheld, values.astype(float), lower, upper)
+        if knowledge is not None:
+            lower = np.maximum(lower, np.where(carried, knowledge.lower, 0))
+            upper = np.minimum(upper, np.where(carried, knowledge.upper, np.inf))
+        lower[phantom], upper[phantom] = 0, np.inf
+        unseen = withheld & ~known
+        linear = LinearView(member, ~unseen, values.astype(float), lower, upper)
         # Each round only relaxes what a reader knows (a published equality becomes a
         # bound the true value meets; a label widens), so a cell shown to have a range
         # keeps it: only new and still-exposed cells need checking again.
-        targets = np.flatnonzero(withheld & ~safe)
+        targets = np.flatnonzero(unseen & ~phantom & ~safe)
         open_latent = latent[~safe_latent]
         cell_bounds, latent_bounds = bounds_of_targets(linear, targets, open_latent)
         exposed_cells = [c for c, b in zip(targets, cell_bounds, strict=True) if not b.has_range]
@@ -345,14 +411,14 @@ def _suppress_variables(
                 if kind == "cell"
                 else member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
             )
-            nearby = nearby[~withheld[nearby] & (values[nearby] > 0)]
+            nearby = nearby[free[nearby] & ~withheld[nearby] & (values[nearby] > 0)]
             if len(nearby) and prices[nearby[np.argmin(rank[nearby])]] < _TIER_STEP:
                 withhold_best(nearby)
                 changed = True
                 continue
             found = cheapest_release(
-                member, member_t, target, withheld, values, lower, upper,
-                finest_values, prices, policy.k,
+                member, member_t, target, unseen, values, lower, upper,
+                finest_values, prices, policy.k, ~free,
             )  # fmt: skip
             if found is not None:
                 chosen, table = found
@@ -377,20 +443,33 @@ def _suppress_variables(
                     # Nothing non-zero is left to withhold: the cell is pinned by what the
                     # "fewer than k" labels say (each at least 1). Widen the labels of its
                     # line, zeros included, so a reader can no longer count on that.
-                    changed |= _widen(
-                        np.append(neighbours, index), withheld, reasons, values, policy
-                    )
+                    line = np.append(neighbours, index)
+                    changed |= _widen(line[free[line]], withheld, reasons, values, policy)
             else:
                 containers = member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
                 if withhold_best(containers):
                     changed = True
                 else:
+                    containers = containers[free[containers]]
                     changed |= _widen(containers, withheld, reasons, values, policy)
         if not changed:
             break
     raise RuntimeError(
         "complementary suppression could not protect every cell; this is a bug, please report it"
     )
+
+
+def unpublished_cells(lattice: Lattice) -> np.ndarray:
+    """Cells keyed by UNPUBLISHED in any column: carried in the sums, never shown."""
+    hidden = np.zeros(lattice.n_cells, dtype=bool)
+    for i, keys in enumerate(lattice.level_keys):
+        if keys.width == 0:
+            continue
+        marked = keys.select(
+            pl.any_horizontal(pl.col(c).cast(pl.Utf8) == UNPUBLISHED for c in keys.columns)
+        ).to_series()
+        hidden[lattice.level_slice(i)] = marked.fill_null(False).to_numpy()
+    return hidden
 
 
 def _widen(cells, withheld, reasons, values, policy: Policy) -> bool:
@@ -410,18 +489,24 @@ def _overlapping(member: sp.csr_matrix, member_t: sp.csr_matrix, cell: int) -> n
     )
 
 
-def _fixed_point(relations: sp.csr_matrix, withheld: np.ndarray, withhold_best) -> None:
-    """Until no published line holds exactly one withheld cell, give each such line a second."""
+def _fixed_point(
+    relations: sp.csr_matrix, withheld: np.ndarray, known: np.ndarray, withhold_best
+) -> None:
+    """Until no published line holds exactly one withheld cell, give each such line a second.
+
+    A cell an earlier release published counts as shown, whether withheld now or not.
+    """
     if relations.shape[0] == 0:
         return
     while True:
-        lone = np.flatnonzero(relations @ withheld.astype(np.int64) == 1)
+        unseen = withheld & ~known
+        lone = np.flatnonzero(relations @ unseen.astype(np.int64) == 1)
         if len(lone) == 0:
             return
         changed = False
         for r in lone:
             members = relations.indices[relations.indptr[r] : relations.indptr[r + 1]]
-            if withheld[members].sum() == 1:
+            if (withheld[members] & ~known[members]).sum() == 1:
                 changed |= withhold_best(members)
         if not changed:
             # A lone withheld cell whose line has no non-zero cell left cannot be

@@ -35,9 +35,12 @@ def cheapest_release(
     finest_values: np.ndarray,
     prices: np.ndarray,
     k: int,
+    fixed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Published variables to withhold so the sum of finest cells `target` can move by one.
 
+    `fixed` marks published variables that withholding cannot hide (an earlier
+    release published them): the table found must agree with them.
     Returns the variables to withhold and the table found (finest values), or
     None when no local table moves the target.
     """
@@ -48,6 +51,8 @@ def cheapest_release(
     outside = member[touched] @ finest_values.astype(float) - local @ finest_values[free]
     published = ~withheld[touched]
     payable = published & (values[touched] > 0)  # zeros are never withheld as complements
+    if fixed is not None:
+        payable &= ~fixed[touched]
     n_free, n_pay = len(free), int(payable.sum())
 
     # Columns: the free finest cells, then per payable cell its excess and its shortfall.

@@ -18,7 +18,8 @@ from functools import wraps
 
 import sqlalchemy as sa
 
-from data_access import cube_store
+from data_access import cube_store, ledger
+from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import Protected, policy_from_environment
 from data_access.vocabulary import RACES
@@ -152,6 +153,7 @@ def memoize(maxsize: int) -> Callable:
                     found, value = remembered(key)  # computed while this thread waited
                     if not found:
                         value = _stored_or_computed(function, name, engine, k, release_id, args)
+                        _record_publication(engine, name, k, release_id, args, value)
                         with lock:
                             cache[key] = value
                             while len(cache) > maxsize:
@@ -162,6 +164,7 @@ def memoize(maxsize: int) -> Callable:
             return value
 
         wrapper.cache_clear = cache.clear  # type: ignore[attr-defined]
+        wrapper.cube_name = name  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
@@ -185,6 +188,51 @@ def _stored_or_computed(
             seconds=time.perf_counter() - started,
         )
     return value
+
+
+def _ledger_arguments(args: tuple) -> tuple:
+    """A cube's arguments after (checksum, site): the part that names the cube, not the release."""
+    return tuple(a for a in args[2:] if not isinstance(a, Audience))
+
+
+def _record_publication(
+    engine: sa.Engine, name: str, k: int, release_id: str, args: tuple, value: object
+) -> None:
+    """A public cube is about to be served: it goes into the publication ledger."""
+    if Audience.PUBLIC not in args:
+        return  # staff figures are exact and never public
+    checksum, site_id = args[0], args[1]
+    ledger.record(
+        engine,
+        cube=name,
+        release_id=release_id,
+        checksum=checksum,
+        as_of=q.get_release(engine, release_id).as_of,
+        site_id=site_id,
+        arguments=_ledger_arguments(args),
+        k=k,
+        value=value,
+    )
+
+
+def earlier_publications(
+    cube: Callable, engine: sa.Engine, release_id: str, site_id: str, *extra: object
+) -> list[ledger.Publication]:
+    """What the public was shown of this cube of this site before `release_id`.
+
+    Older releases of the site are published first (their cubes computed and
+    recorded), oldest first, so protection always runs in date order whichever
+    release a visitor opens first. `extra` are the cube's arguments after the
+    site (a caseload cube's year), without the audience.
+    """
+    release = q.get_release(engine, release_id)
+    for older in reversed(q.list_releases(engine)):  # oldest first
+        if older.as_of < release.as_of and site_id in older.sites:
+            cube(engine, older.release_id, older.checksum, site_id, *extra, Audience.PUBLIC)
+    found = ledger.publications(
+        engine, cube=cube.cube_name, site_id=site_id, arguments=tuple(extra)
+    )
+    return ledger.check_order(found, release_id, release.as_of, f"{cube.cube_name} of {site_id}")
 
 
 def words(mapping: Mapping[str, object]) -> dict[str, str]:

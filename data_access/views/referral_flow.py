@@ -34,7 +34,9 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import ProtectedCounts, protect_counts, quarter_of, year_of
-from data_access.views.base import memoize
+from data_access.ledger import Publication
+from data_access.views.base import earlier_publications, memoize
+from data_access.views.linking import link_by_quarter, whole_periods_only
 
 POLICE_PATHWAYS = ("arrest_diversion", "social_contact")
 NONE = "none"
@@ -189,8 +191,22 @@ def referral_flow(
     del checksum  # only part of the memo key: a replaced release is recomputed
     if precinct_ids and audience is not Audience.STAFF:
         raise PermissionError("only staff may restrict the cube to a set of precincts")
+    finest = finest_table(engine, release_id, site_id, precinct_ids)
+    earlier = ()
+    if audience is Audience.PUBLIC:
+        # The public see whole periods only, protected against every earlier release.
+        finest = whole_periods_only(finest, q.get_release(engine, release_id).as_of)
+        finest, earlier = link_by_quarter(
+            finest,
+            earlier_publications(referral_flow, engine, release_id, site_id),
+            finest_then=lambda publication: _finest_then(engine, publication, site_id),
+            levels_then=lambda publication: {
+                level: table.frame for level, table in publication.value.levels.items()
+            },
+            columns=[d for d in DIMENSIONS if d != "year"] + [COUNT],
+        )
     return protect_counts(
-        finest_table(engine, release_id, site_id, precinct_ids),
+        finest,
         view=f"referral_flow:{site_id}",
         dimensions=DIMENSIONS,
         count=COUNT,
@@ -198,4 +214,13 @@ def referral_flow(
         finest_published=False,
         protect=HEADLINE_LEVELS,
         audience=audience,
+        earlier=earlier,
     )
+
+
+def _finest_then(engine: sa.Engine, publication: Publication, site_id: str) -> pl.DataFrame | None:
+    """The finest table an earlier publication was made from, while its rows are loaded."""
+    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
+    if loaded.get(publication.release_id) != publication.checksum:
+        return None
+    return finest_table(engine, publication.release_id, site_id)
