@@ -88,7 +88,7 @@ def releases(tmp_path_factory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def current(releases) -> dict[str, pl.DataFrame]:
-    return {t.name: read_table(releases[1], t.name) for t in TABLES}
+    return {t.name: read_table(releases[-1], t.name) for t in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -108,26 +108,25 @@ def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_pat
         for name in names:
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
     other = write_demo_releases(tmp_path / "other", seed=7)
-    assert (other[1] / "referrals.csv").read_bytes() != (releases[1] / "referrals.csv").read_bytes()
+    assert (other[-1] / "referrals.csv").read_bytes() != (releases[-1] / "referrals.csv").read_bytes()
 
 
-def test_two_releases_oldest_first_with_complete_synthetic_manifests(releases, current):
-    assert [p.name for p in releases] == ["demo-2025-06", "demo-2025-12"]
+def test_quarterly_releases_oldest_first_with_complete_synthetic_manifests(releases, current):
+    assert [p.name for p in releases] == ["demo-2025-06", "demo-2025-09", "demo-2025-12"]
     manifests = [json.loads((p / "release.json").read_text(encoding="utf-8")) for p in releases]
-    for manifest, as_of in zip(manifests, ["2025-06-30", "2025-12-31"], strict=True):
+    for manifest, as_of in zip(manifests, ["2025-06-30", "2025-09-30", "2025-12-31"], strict=True):
         assert list(manifest) == list(MANIFEST_FIELDS)
         assert manifest["as_of"] == as_of
         assert manifest["synthetic"] is True
         assert "generator" in manifest["produced_by"]
         assert manifest["sites"] == ["seattle", "santa-fe", "albany"]
         assert "not real LEAD results" in manifest["notes"]
-    assert manifests[0]["release_id"] == "demo-2025-06"
-    assert manifests[1]["release_id"] == "demo-2025-12"
-    assert "Correction to demo-2025-06" in manifests[1]["notes"]
-    assert current["sites"]["site_id"].to_list() == manifests[1]["sites"]
+    assert "Correction to demo-2025-06 and demo-2025-09" in manifests[-1]["notes"]
+    assert "Correction" not in manifests[1]["notes"]
+    assert current["sites"]["site_id"].to_list() == manifests[-1]["sites"]
 
 
-@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("which", [0, 1, 2])
 def test_every_file_is_utf8_lf_with_the_contract_header_and_full_rows(releases, which):
     folder = releases[which]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
@@ -159,7 +158,7 @@ def test_generate_demo_tables_matches_the_written_release(current):
 @pytest.mark.skipif(
     importlib.util.find_spec("data_access.validate") is None, reason="validator not built yet"
 )
-@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("which", [0, 1, 2])
 def test_the_project_validator_finds_no_problem(releases, which):
     from data_access.validate import validate_release
 
@@ -276,7 +275,7 @@ def test_caseload_follows_enrollments_and_length_of_stay(current):
 
 
 def test_later_release_corrects_the_duplicated_batch_and_keeps_the_past(releases, earlier, current):
-    notes = json.loads((releases[1] / "release.json").read_text(encoding="utf-8"))["notes"]
+    notes = json.loads((releases[-1] / "release.json").read_text(encoding="utf-8"))["notes"]
     assert "Seattle East Precinct referral records for 2025-03" in notes
     # Notes are published verbatim: they must not state a count of people under 11.
     assert not re.search(r"\b([1-9]|10)\b(?!\d)(?![-:])", notes.replace("2025-03", "")), notes

@@ -6,7 +6,7 @@ contract v1. They are tuned to reproduce published LEAD evaluation figures
 read as real LEAD results.
 
     generate_demo_tables(as_of)      -> the ten tables as polars DataFrames
-    write_demo_releases(directory)   -> two release folders, oldest first
+    write_demo_releases(directory)   -> the quarterly release folders, oldest first
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ def generate_demo_tables(
 def write_demo_releases(
     directory: Path, seed: int = DEFAULT_SEED, extra_sites: int = 0
 ) -> list[Path]:
-    """Write the two demo release folders under `directory`, oldest first.
+    """Write the demo release folders under `directory`, oldest first.
 
-    `demo-2025-06` (as of 2025-06-30) and `demo-2025-12` (as of 2025-12-31),
-    both marked synthetic; the later one corrects an error in the earlier one
-    and says so in its notes.
+    `demo-2025-06`, `demo-2025-09` and `demo-2025-12` (as of the last day of
+    each quarter), all marked synthetic; the last one corrects an error in the
+    two before it and says so in its notes.
     """
     return write_releases(Path(directory), simulate(seed, extra_sites))

@@ -1,9 +1,11 @@
 """Write demonstration releases to disk in the exact form of data contract v1.
 
-Two releases, as a real site would have published them: one as of June 2025
-and one as of December 2025. The later one adds six months and corrects an
-error in the earlier one (a batch of referral records imported twice), and
-its notes say so, the way a corrections log should.
+Three quarterly releases, as a real site publishes them: as of June,
+September and December 2025. Each adds a quarter; the December one is also a
+correction release: it corrects an error carried by the two before it (a batch
+of referral records imported twice), and its notes say so, the way a
+corrections log should. Publishing them in turn is what the cross-release
+protection (data_access/disclosure/earlier.py) must hold up against.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ class DemoRelease:
 
 
 EARLIER = DemoRelease("demo-2025-06", dt.date(2025, 6, 30))
+MIDDLE = DemoRelease("demo-2025-09", dt.date(2025, 9, 30))
 CURRENT = DemoRelease("demo-2025-12", dt.date(2025, 12, 31))
+RELEASES = (EARLIER, MIDDLE, CURRENT)  # oldest first
 # The error carried by the earlier release: this precinct's referral records
 # for this month were imported twice.
 DUPLICATED_SITE, DUPLICATED_PRECINCT, DUPLICATED_MONTH = "seattle", "east", "2025-03"
@@ -66,16 +70,21 @@ def release_notes(sim: Simulation) -> dict[str, str]:
         f"each site's launch through June 2025. Referrals of the last weeks before 30 June "
         f"whose screening was not finished are counted as pending."
     )
+    middle = (
+        f"{SYNTHETIC_WARNING} Adds July to September 2025; screening outcomes pending in "
+        f"{EARLIER.release_id} are now final."
+    )
     current = (
-        f"{SYNTHETIC_WARNING} Adds July to December 2025; screening outcomes pending in "
-        f"{EARLIER.release_id} are now final. Correction to {EARLIER.release_id}: a batch of "
+        f"{SYNTHETIC_WARNING} Adds October to December 2025; screening outcomes pending in "
+        f"{MIDDLE.release_id} are now final. Correction to {EARLIER.release_id} and "
+        f"{MIDDLE.release_id}: a batch of "
         f"Seattle East Precinct referral records for {DUPLICATED_MONTH} was imported twice "
         f"and is now counted once, so that month's East Precinct referrals, screening "
         f"outcomes and enrollments are lower than first published. "
         f"Caseload, services and outcomes came from the case-management system and were "
         f"not affected."
     )
-    return {EARLIER.release_id: earlier, CURRENT.release_id: current}
+    return {EARLIER.release_id: earlier, MIDDLE.release_id: middle, CURRENT.release_id: current}
 
 
 def _moment(release: DemoRelease) -> float:
@@ -109,21 +118,16 @@ def write_release(
 
 
 def write_releases(directory: Path, sim: Simulation) -> list[Path]:
+    """Every demo release, oldest first; all but the last carry the duplicated batch."""
     notes = release_notes(sim)
-    earlier_tables = tabulate(sim, EARLIER.as_of, duplicated=duplicated_batch(sim))
-    paths = [
-        write_release(
-            directory / EARLIER.release_id,
-            manifest(EARLIER, sim, notes[EARLIER.release_id]),
-            earlier_tables,
+    paths = []
+    for release in RELEASES:
+        duplicated = duplicated_batch(sim) if release is not CURRENT else None
+        paths.append(
+            write_release(
+                directory / release.release_id,
+                manifest(release, sim, notes[release.release_id]),
+                tabulate(sim, release.as_of, duplicated=duplicated),
+            )
         )
-    ]
-    del earlier_tables
-    paths.append(
-        write_release(
-            directory / CURRENT.release_id,
-            manifest(CURRENT, sim, notes[CURRENT.release_id]),
-            tabulate(sim, CURRENT.as_of),
-        )
-    )
     return paths

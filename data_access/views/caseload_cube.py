@@ -55,7 +55,9 @@ from data_access.disclosure import (
     quarter_of,
     storable,
 )
-from data_access.views.base import memoize
+from data_access.ledger import Publication
+from data_access.views.base import earlier_publications, memoize
+from data_access.views.linking import link_by_quarter, whole_periods_only
 from data_access.vocabulary import SERVICES
 
 COUNT = "participant_months"
@@ -256,13 +258,45 @@ def caseload_services(
         return CaseloadCube(year, None, False)
     has_services = "services" in q.published_tables(engine, release_id, site_id)
     folded, note = fold_races(finest, has_services)
+    finest = apply_fold(finest, folded)
+    earlier = ()
+    if audience is Audience.PUBLIC:
+        # Whole periods only (a year once it is over), protected against earlier releases.
+        finest = whole_periods_only(finest, q.get_release(engine, release_id).as_of)
+        finest, earlier = link_by_quarter(
+            finest,
+            earlier_publications(caseload_services, engine, release_id, site_id, year),
+            finest_then=lambda publication: _finest_then(engine, publication, site_id, folded),
+            levels_then=lambda publication: (
+                {level: t.frame for level, t in publication.value.counts.levels.items()}
+                if publication.value.counts is not None
+                else None
+            ),
+            columns=[d for d in DIMENSIONS if d != "year"] + [COUNT],
+        )
     counts = protect_counts(
-        apply_fold(finest, folded),
+        finest,
         view=f"caseload_services:{site_id}:{year}",
         dimensions=DIMENSIONS,
         count=COUNT,
         margins=PUBLIC_LEVELS if has_services else CASELOAD_LEVELS,
         finest_published=False,
         audience=audience,
+        earlier=earlier,
     )
     return CaseloadCube(year, counts, has_services, folded, note)
+
+
+def _finest_then(
+    engine: sa.Engine, publication: Publication, site_id: str, folded: tuple[str, ...]
+) -> pl.DataFrame | None:
+    """An earlier publication's finest table, folded as this release folds, while loaded.
+
+    Compared quarter by quarter with this release's: a year with the same rows folds
+    the same way, so its cells link; a changed one does not link at all.
+    """
+    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
+    if loaded.get(publication.release_id) != publication.checksum:
+        return None
+    year = publication.value.year
+    return apply_fold(finest_table(engine, publication.release_id, site_id, year), folded)

@@ -42,6 +42,9 @@ POLICE_PATHWAYS = ("arrest_diversion", "social_contact")
 NONE = "none"
 NOT_REFERRED = "not_referred"
 NOT_ENROLLED = "not_enrolled"
+# The funnel's stages as a dimension: `screen` groups the screening outcomes.
+EXCLUDED, ELIGIBLE = "excluded", "eligible"
+ELIGIBLE_OUTCOMES = ("enrolled", "declined", "pending")
 COUNT = "persons"
 DIMENSIONS = (
     "precinct_id",
@@ -54,6 +57,7 @@ DIMENSIONS = (
     "referred",
     "route",
     "enrolled",
+    "screen",
 )
 # The headline figures, withheld as complements only as a last resort (first kept longest).
 HEADLINE_LEVELS: tuple[tuple[str, ...], ...] = (
@@ -79,6 +83,12 @@ PUBLIC_LEVELS: tuple[tuple[str, ...], ...] = (
     ("outcome", "quarter"),
     ("outcome", "year"),
     ("outcome", "precinct_id", "year"),
+    # The funnel's own stages: everyone excluded (any reason) and everyone eligible. Each is
+    # a sum of outcomes; published as margins, a sum that the other stages and the referral
+    # total would pin ("excluded = referred - enrolled - declined - pending") is protected.
+    ("screen", "quarter"),
+    ("screen", "year"),
+    ("screen", "precinct_id", "year"),
     ("enrolled", "quarter"),
     ("enrolled", "year"),
     ("referred", "year", "race_ethnicity"),
@@ -174,7 +184,12 @@ def finest_table(
         pl.when(pl.col("outcome") == "enrolled").then(pl.lit("yes"))
         .when(pl.col("outcome") == NOT_REFERRED).then(pl.lit(NONE))
         .otherwise(pl.lit("no")).alias("enrolled"),
+        pl.when(pl.col("outcome").str.starts_with("excluded_")).then(pl.lit(EXCLUDED))
+        .when(pl.col("outcome").is_in(ELIGIBLE_OUTCOMES)).then(pl.lit(ELIGIBLE))
+        .otherwise(pl.lit(NONE)).alias("screen"),
     )  # fmt: skip
+    if screening is None:  # no screening table: nobody is known to be excluded or eligible
+        frame = frame.with_columns(pl.lit(NONE).alias("screen"))
     return frame.group_by(DIMENSIONS).agg(pl.col(COUNT).sum()).sort(DIMENSIONS)
 
 

@@ -14,7 +14,7 @@ from data_access.metrics.stats import wilson
 from data_access.periods import parse_period
 from data_access.views.base import Selection, ViewResult, view, words
 from data_access.views.levels import change_figures, pick, time_column
-from data_access.views.referral_flow import COUNT, NONE, referral_flow
+from data_access.views.referral_flow import COUNT, ELIGIBLE, EXCLUDED, NONE, referral_flow
 from data_access.vocabulary import SCREENING_OUTCOMES
 
 
@@ -47,9 +47,9 @@ _EXCLUSIONS = tuple(c for c in SCREENING_OUTCOMES if c.startswith("excluded_"))
 # (stage, metric id, outcomes summed, base stage)
 _STAGES = (
     ("referred", "screening.referred", (), "referred"),
-    ("excluded", "screening.excluded", _EXCLUSIONS),
+    ("excluded", "screening.excluded", ("stage:excluded",)),
     *((code, "screening.excluded", (code,)) for code in _EXCLUSIONS),
-    ("eligible", "screening.eligible", ("enrolled", "declined", "pending")),
+    ("eligible", "screening.eligible", ("stage:eligible",)),
     ("enrolled", "screening.enrolled", ("enrolled",)),
     ("declined", "screening.declined", ("declined",)),
     ("pending", "screening.pending", ("pending",)),
@@ -62,10 +62,10 @@ _BASE: dict[str, str] = {}
 def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protected:
     """The screening funnel for the selected period, from published counts only.
 
-    Referred is the published referral total; a stage that adds several
-    outcomes is known only when every one of them is published (a sum with a
-    withheld part would be a new fact about it). Shares of the stage before,
-    with Wilson intervals, then go through the complement and size rules.
+    Referred is the published referral total; "excluded (any reason)" and
+    "eligible" are the cube's `screen` margins, protected with everything else
+    (a sum of outcomes made here could be pinned by subtraction). Shares, with
+    Wilson intervals, then go through the complement and size rules.
     """
     period = parse_period(selection.period)
     if selection.precinct_ids:
@@ -76,8 +76,14 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
         place, level, grain, code = {}, ("outcome", time), time, period.code
         total = pick(cube, ("referred", time), equal={"referred": "yes"})
     outcomes = pick(cube, level, equal={grain: code, **place}).frame
+    # "Excluded (any reason)" and "eligible" are cube margins of their own, protected with
+    # the rest: as sums of outcomes in the view they could be pinned by subtraction.
+    stages = pick(cube, ("screen", *level[1:]), equal={grain: code, **place}).frame
+    stages = stages.filter(pl.col("screen").is_in([EXCLUDED, ELIGIBLE]))
     published = {r["outcome"]: r[COUNT] for r in outcomes.iter_rows(named=True)}
     reasons = {r["outcome"]: r[f"{COUNT}_flag"] for r in outcomes.iter_rows(named=True)}
+    published |= {f"stage:{r['screen']}": r[COUNT] for r in stages.iter_rows(named=True)}
+    reasons |= {f"stage:{r['screen']}": r[f"{COUNT}_flag"] for r in stages.iter_rows(named=True)}
     referred_row = total.frame.filter(pl.col(grain) == code)
     counts = {"referred": referred_row[COUNT][0] if referred_row.height else None}
     flags = {"referred": referred_row[f"{COUNT}_flag"][0] if referred_row.height else ""}
