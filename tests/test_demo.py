@@ -108,7 +108,8 @@ def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_pat
         for name in names:
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
     other = write_demo_releases(tmp_path / "other", seed=7)
-    assert (other[-1] / "referrals.csv").read_bytes() != (releases[-1] / "referrals.csv").read_bytes()
+    latest = "referrals.csv"
+    assert (other[-1] / latest).read_bytes() != (releases[-1] / latest).read_bytes()
 
 
 def test_quarterly_releases_oldest_first_with_complete_synthetic_manifests(releases, current):

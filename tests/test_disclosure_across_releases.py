@@ -19,7 +19,7 @@ import polars as pl
 import pytest
 from scipy.optimize import linprog
 
-from data_access.disclosure import UNPUBLISHED, EarlierPublication, Policy, protect_counts
+from data_access.disclosure import UNPUBLISHED, Policy, protect_counts
 from data_access.views.linking import link_by_quarter, whole_periods_only
 
 K = 11
@@ -34,8 +34,12 @@ def _table(seed: int) -> pl.DataFrame:
     rows = []
     for place, kind, quarter in itertools.product("ABC", ("x", "y", "z"), QUARTERS):
         # Mostly publishable counts with a sprinkling of small ones.
-        value = int(rng.choice([0, 2, 4, 7, 12, 15, 20, 30, 45], p=[0.05, 0.1, 0.1, 0.1, 0.15,
-                                                                   0.15, 0.15, 0.1, 0.1]))
+        value = int(
+            rng.choice(
+                [0, 2, 4, 7, 12, 15, 20, 30, 45],
+                p=[0.05, 0.1, 0.1, 0.1, 0.15, 0.15, 0.15, 0.1, 0.1],
+            )
+        )
         rows.append({"place": place, "kind": kind, "quarter": quarter, "year": "2025",
                      "n": value})  # fmt: skip
     return pl.DataFrame(rows).filter(pl.col("n") > 0)
