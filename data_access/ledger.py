@@ -20,14 +20,17 @@ into the later release's periods); `check_order` says so in plain words.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 
 from data_access.disclosure.storage import StorageError, from_bytes, to_bytes
@@ -52,6 +55,36 @@ class Publication:
     as_of: dt.date
     k: int
     value: Any  # the public cube as it was served (a storable container)
+
+
+def content_digest(value: Any) -> str:
+    """A sha256 of what a cube shows: the same cells and words give the same digest.
+
+    Not of its stored bytes, which can differ for equal frames (Arrow chunking).
+    """
+    digest = hashlib.sha256()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, pl.DataFrame):
+            digest.update(node.write_csv().encode())
+        elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+            digest.update(type(node).__name__.encode())
+            for item in dataclasses.fields(node):
+                if item.name != "_seal":
+                    digest.update(item.name.encode())
+                    walk(getattr(node, item.name))
+        elif isinstance(node, Mapping):
+            for key in node:
+                digest.update(repr(key).encode())
+                walk(node[key])
+        elif isinstance(node, (tuple, list)):
+            for item in node:
+                walk(item)
+        else:
+            digest.update(repr(node).encode())
+
+    walk(value)
+    return digest.hexdigest()
 
 
 def arguments_text(arguments: tuple[Any, ...]) -> str:
@@ -88,7 +121,7 @@ def record(
     `python -m data_access precompute`, run with write access, before it is shown.
     """
     payload = to_bytes(value)
-    digest = hashlib.sha256(payload).hexdigest()
+    digest = content_digest(value)
     args = arguments_text(arguments)
     row = {
         "release_id": release_id,
@@ -156,16 +189,21 @@ def publications(
 
 
 def check_order(
-    earlier: list[Publication], release_id: str, as_of: dt.date, what: str
+    earlier: list[Publication], release_id: str, checksum: str, as_of: dt.date, what: str
 ) -> list[Publication]:
-    """The publications a new one of `release_id` is protected against; refuse a later one.
+    """The publications a new one of `release_id` is protected against; refuse out of order.
 
-    Every publication of the same release (an earlier version, or under older
-    code) and of releases up to its as-of date counts. One of a release with a
-    later as-of date means this release would be published out of order.
+    A release is protected against every publication up to its as-of date,
+    including its own earlier ones (under older code, or another threshold k).
+    Publishing it again after a later release is safe only when it was published
+    before with the same rows: its pattern is then carried forward, so the new
+    publication shows nothing the earlier one did not, and the later release was
+    protected against that one. A release never published (or replaced since)
+    cannot be published after a later release of the same site.
     """
-    later = [p for p in earlier if p.as_of > as_of and p.release_id != release_id]
-    if later:
+    later = [p for p in earlier if p.as_of > as_of]
+    republished = any(p.release_id == release_id and p.checksum == checksum for p in earlier)
+    if later and not republished:
         newest = max(later, key=lambda p: p.as_of)
         raise PublicationOrderError(
             f"{what}: release {release_id} (as of {as_of}) cannot be published after release "
@@ -173,7 +211,7 @@ def check_order(
             "releases in date order; to correct an earlier release, publish the correction "
             "as a new release."
         )
-    return earlier
+    return [p for p in earlier if p.as_of <= as_of]
 
 
 def entries(engine: sa.Engine, release_id: str | None = None) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import sqlalchemy as sa
 
-from data_access import cube_store
+from data_access import cube_store, ledger
 from data_access.contract import CONTRACT_VERSION, TABLES
 from data_access.db import DatabaseUnavailable, describe, init_db
 from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
@@ -40,6 +40,10 @@ class ReleaseInvalid(ValueError):
 
 class ReleaseAlreadyLoaded(ValueError):
     """A release with this release_id is in the database and replacing was not asked for."""
+
+
+class ReleaseOutOfOrder(ReleaseAlreadyLoaded):
+    """A later release of one of its sites is already public (see data_access/ledger.py)."""
 
 
 class LoadFailed(RuntimeError):
@@ -82,6 +86,7 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
     manifest = report.manifest
     release_id = manifest["release_id"]
     init_db(engine)  # creates any missing table; an existing one is left as it is
+    _refuse_out_of_order(engine, release_id, date.fromisoformat(manifest["as_of"]), manifest)
 
     row_counts = {name: frame.height for name, frame in report.tables.items()}
     register_row = {
@@ -130,6 +135,28 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
         replaced=bool(present),
         seconds=time.perf_counter() - started,
     )
+
+
+def _refuse_out_of_order(engine: sa.Engine, release_id: str, as_of: date, manifest) -> None:
+    """Releases are published in date order: refuse one older than a site's public release.
+
+    Its figures could not be protected against the later release's (nor could
+    a replaced release's against a later one that was protected against it).
+    """
+    sites = set(manifest["sites"])
+    later = [
+        e
+        for e in ledger.entries(engine)
+        if e["site_id"] in sites and e["as_of"] > as_of and e["release_id"] != release_id
+    ]
+    if later:
+        newest = max(later, key=lambda e: e["as_of"])
+        raise ReleaseOutOfOrder(
+            f"Release {release_id} is as of {as_of}, but release {newest['release_id']} of "
+            f"{newest['site_id']} (as of {newest['as_of']}) is already public. Releases are "
+            "published in date order, so nothing was loaded; to correct an earlier release, "
+            "publish the correction as a new release with a later as-of date."
+        )
 
 
 def database_rows(frame: pl.DataFrame, release_id: str) -> pl.DataFrame:

@@ -114,7 +114,7 @@ publication_ledger = sa.Table(
     sa.Column("cube", sa.String(64), nullable=False),
     sa.Column("arguments", sa.Text(), nullable=False),  # JSON: the cube's other arguments
     sa.Column("k", sa.Integer(), nullable=False),
-    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of payload
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the cells shown
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("payload", sa.LargeBinary(), nullable=False),  # the cube, disclosure.storage
     sa.UniqueConstraint("cube", "site_id", "arguments", "release_id", "digest", name="uq_ledger"),

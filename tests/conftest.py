@@ -86,12 +86,21 @@ def demo_release_dirs(tmp_path_factory) -> list[Path]:
 
 
 def _load_demo(url: str, folders: list[Path]) -> None:
+    """Load the demo releases and publish them, as `make run` does.
+
+    Publishing (precompute) records every public cube of every release in the
+    publication ledger, oldest release first, before any test reads them: a
+    cube is protected against what was published before it, so the ledger of
+    this shared database must not depend on which test happens to run first.
+    """
     from data_access.db import make_engine
     from data_access.load import load_release
+    from data_access.precompute import precompute_release
 
     engine = make_engine(url)
     for folder in folders:
         load_release(engine, folder)
+    precompute_release(engine)
     engine.dispose()
 
 

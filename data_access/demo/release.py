@@ -38,7 +38,7 @@ CURRENT = DemoRelease("demo-2025-12", dt.date(2025, 12, 31))
 RELEASES = (EARLIER, MIDDLE, CURRENT)  # oldest first
 # The error carried by the earlier release: this precinct's referral records
 # for this month were imported twice.
-DUPLICATED_SITE, DUPLICATED_PRECINCT, DUPLICATED_MONTH = "seattle", "east", "2025-03"
+DUPLICATED_SITE, DUPLICATED_PRECINCT, DUPLICATED_MONTH = "seattle", "east", "2025-01"
 
 
 def duplicated_batch(sim: Simulation) -> np.ndarray:

@@ -232,7 +232,9 @@ def earlier_publications(
     found = ledger.publications(
         engine, cube=cube.cube_name, site_id=site_id, arguments=tuple(extra)
     )
-    return ledger.check_order(found, release_id, release.as_of, f"{cube.cube_name} of {site_id}")
+    return ledger.check_order(
+        found, release_id, release.checksum, release.as_of, f"{cube.cube_name} of {site_id}"
+    )
 
 
 def words(mapping: Mapping[str, object]) -> dict[str, str]:

@@ -272,7 +272,7 @@ def caseload_services(
                 if publication.value.counts is not None
                 else None
             ),
-            columns=[d for d in DIMENSIONS if d != "year"] + [COUNT],
+            count=COUNT,
         )
     counts = protect_counts(
         finest,

@@ -7,11 +7,11 @@ Two rules make every earlier cell a sum of this release's finest cells:
   half-year published in June and the whole year in December would differ by
   the second half, for tables published by year alone; a year that is not over
   is carried in the sums but never shown.
-- A period an earlier release published is the same period now unless its
-  finest cells changed (a correction; screenings pending then and final now).
-  `quarter_links` compares the two releases' finest tables quarter by quarter;
-  the earlier cells of a changed quarter, and of a year holding one, are not
-  linked (they are unknown changes, outside what a reader can subtract).
+- An earlier cell is the same cell now unless its value changed (a
+  correction; screenings pending then and final now): `link_by_quarter` links
+  each earlier cell whose true value then equals the sum of this release's
+  finest cells under the same key. A changed cell is an unknown change; the
+  change itself is guarded by `disclosure.earlier.small_changes`.
 
 Linked columns are named `<column>@<n>`, n counting the earlier publications.
 """
@@ -48,65 +48,72 @@ def whole_periods_only(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     )
 
 
-def quarter_links(
-    new: pl.DataFrame, old: pl.DataFrame, columns: Sequence[str], old_as_of: dt.date
-) -> tuple[set[str], set[str]]:
-    """Quarters ended by `old_as_of` whose finest rows differ between two releases, and years.
-
-    Returns (changed quarters, changed years): a year changed when any of its quarters did.
-    """
-    columns = list(columns)
-    ended = quarter_end(pl.col("quarter")) <= pl.lit(old_as_of)
-    a = new.filter(ended).select(columns)
-    b = old.filter(ended).select(columns)
-    differ = pl.concat([a.join(b, on=columns, how="anti"), b.join(a, on=columns, how="anti")])
-    changed = set(differ["quarter"].unique().to_list())
-    return changed, {q[:4] for q in changed}
-
-
 def link_by_quarter(
     frame: pl.DataFrame,
     publications: Sequence[Publication],
     *,
     finest_then: Callable[[Publication], pl.DataFrame | None],
     levels_then: Callable[[Publication], Mapping[Level, pl.DataFrame] | None],
-    columns: Sequence[str],
+    count: str,
 ) -> tuple[pl.DataFrame, tuple[EarlierPublication, ...]]:
     """This release's finest frame with linked columns, and each earlier publication over them.
 
-    frame: the finest table (with `quarter` and `year`; whole periods only) and its count.
-    finest_then: the earlier release's finest table as it would be computed now from
-        its rows, or None when those rows are gone (the release was replaced since).
+    frame: the finest table (with `quarter` and `year`; whole periods only) and `count`.
+    finest_then: the earlier release's finest table as computed now from its rows (exact,
+        never published), or None when those rows are gone (replaced since).
     levels_then: the earlier publication's published tables by level (None: nothing).
-    columns: the columns compared to decide whether a quarter changed (dimensions, count).
+
+    An earlier cell is linked, as the sum of this release's finest cells with its key,
+    exactly when its true value then equals that sum now: every link is then a true
+    statement, and a cell that changed (a correction, a screening become final) is an
+    unknown change. Without the earlier rows, a withheld cell links when its reason
+    fits the value now, and a published one when it equals it.
     """
     earlier: list[EarlierPublication] = []
     for n, publication in enumerate(publications):
         levels = levels_then(publication)
         if not levels:
             continue
-        old = finest_then(publication)
-        if old is not None and not old.is_empty():
-            changed_q, changed_y = quarter_links(frame, old, columns, publication.as_of)
-        else:  # its rows are gone: link by its published cells (mismatches are dropped)
-            changed_q, changed_y = set(), set()
         q_col, y_col = f"quarter@{n}", f"year@{n}"
-        ended = quarter_end(pl.col("quarter")) <= pl.lit(publication.as_of)
-        year_ended = pl.date(pl.col("quarter").str.slice(0, 4).cast(pl.Int32), 12, 31) <= pl.lit(
-            publication.as_of
-        )
         frame = frame.with_columns(
-            pl.when(ended & ~pl.col("quarter").is_in(list(changed_q)))
-            .then(pl.col("quarter"))
-            .otherwise(pl.lit(UNPUBLISHED))
-            .alias(q_col),
-            pl.when(year_ended & ~pl.col("quarter").str.slice(0, 4).is_in(list(changed_y)))
-            .then(pl.col("quarter").str.slice(0, 4))
-            .otherwise(pl.lit(UNPUBLISHED))
-            .alias(y_col),
+            pl.col("quarter").alias(q_col), pl.col("quarter").str.slice(0, 4).alias(y_col)
         )
-        renamed = rename_levels(levels, {"quarter": q_col, "year": y_col}, {})
+        old = finest_then(publication)
+        if old is not None:
+            old = old.with_columns(pl.col("quarter").str.slice(0, 4).alias("year"))
+        renamed_columns = {"quarter": q_col, "year": y_col}
+        kept: dict[Level, pl.DataFrame] = {}
+        for level, table in levels.items():
+            if old is not None:
+                table = _same_value_then_and_now(table, level, old, frame, renamed_columns, count)
+            kept[level] = table
+        renamed = rename_levels(kept, renamed_columns, {})
         earlier.append(
             EarlierPublication(publication.release_id, publication.k, renamed, dict(levels))
         )
     return frame, tuple(earlier)
+
+
+def _same_value_then_and_now(
+    table: pl.DataFrame,
+    level: Level,
+    old: pl.DataFrame,
+    new: pl.DataFrame,
+    renamed: Mapping[str, str],
+    count: str,
+) -> pl.DataFrame:
+    """The rows of an earlier level table whose true value then equals the sum now."""
+    columns = list(level)
+    if not columns:
+        then_total, now_total = old[count].sum(), new[count].sum()
+        return table if then_total == now_total else table.head(0)
+    then = old.group_by(columns).agg(pl.col(count).sum().alias("_then"))
+    now_columns = [renamed.get(c, c) for c in columns]
+    now = (
+        new.group_by(now_columns)
+        .agg(pl.col(count).sum().alias("_now"))
+        .rename(dict(zip(now_columns, columns, strict=True)))
+    )
+    checked = table.join(then, on=columns, how="left").join(now, on=columns, how="left")
+    same = pl.col("_then").fill_null(0) == pl.col("_now").fill_null(0)
+    return checked.filter(same).drop("_then", "_now")

@@ -218,7 +218,7 @@ def referral_flow(
             levels_then=lambda publication: {
                 level: table.frame for level, table in publication.value.levels.items()
             },
-            columns=[d for d in DIMENSIONS if d != "year"] + [COUNT],
+            count=COUNT,
         )
     return protect_counts(
         finest,
