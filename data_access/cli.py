@@ -38,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     except ReleaseAlreadyLoaded as exc:
         print(exc, file=sys.stderr)
         return EXIT_REFUSED
-    except (DatabaseUnavailable, LoadFailed) as exc:
+    except DatabaseUnavailable as exc:
+        # An administrator's terminal: the driver's reason too (passwords removed).
+        print(exc.for_administrator(), file=sys.stderr)
+        return EXIT_DATABASE
+    except LoadFailed as exc:
         print(exc, file=sys.stderr)
         return EXIT_DATABASE
     except KeyboardInterrupt:
@@ -183,7 +187,7 @@ def _ready_engine():
 
 def run_init(_args) -> int:
     _ready_engine()
-    print(f"Database ready: {describe(database_url())}")
+    print(f"Database ready: the {describe(database_url())} named by DATABASE_URL")
     return EXIT_OK
 
 

@@ -99,8 +99,11 @@ def test_unreachable_database_is_one_plain_line_without_the_password():
     assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
+    # An administrator's terminal: the plain words, then the driver's reason with the
+    # host and port it tried.
     assert lines[0].startswith(
-        "Cannot reach the database at postgresql+psycopg://analyst:***@127.0.0.1:1/lead"
+        "Cannot reach the PostgreSQL database: the database server refused the connection. "
+        'Reason: connection failed: connection to server at "127.0.0.1", port 1 failed'
     )
     assert "s3cret-pw" not in result.stderr + result.stdout
 
