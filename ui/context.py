@@ -27,12 +27,13 @@ from data_access.audience import (
 )
 from data_access.db import DatabaseUnavailable
 from data_access.periods import Period, available_periods
+from data_access.problems import shorten
 from data_access.queries import InvalidFilter, Release
 from data_access.views import Selection
 from ui import data
 from ui.components import synthetic_banner
 from ui.derive import derived, pairs
-from ui.text import escape_markdown
+from ui.text import escape_markdown, one_line
 
 STAFF_EMAILS_VARIABLE = "LEAD_STAFF_EMAILS"
 ALL_PRECINCTS = "all"
@@ -134,10 +135,10 @@ def _signed_in_staff() -> tuple[bool, str | None]:
 def effective_audience(*, show_notices: bool = True) -> Audience:
     """Staff only when the server is in staff mode AND the viewer may see staff content.
 
-    Staff mode with sign-in configured requires a signed-in (and, when
-    LEAD_STAFF_EMAILS is set, listed, with an e-mail the provider verified) user. Staff mode without sign-in shows
-    nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1, and then a
-    banner says so. Read from the server's environment, never from the URL.
+    Staff mode with sign-in configured requires a signed-in user (and, when
+    LEAD_STAFF_EMAILS is set, a listed e-mail the provider verified). Staff mode
+    without sign-in shows nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1,
+    and then a banner says so. Read from the server's environment, never from the URL.
     The router asks without notices; each page shows them once.
     """
     try:
@@ -177,9 +178,14 @@ def effective_audience(*, show_notices: bool = True) -> Audience:
     return Audience.PUBLIC
 
 
+# A URL value is repeated in the note only this far: enough to recognise a typo.
+NOTE_VALUE_LIMIT = 40
+
+
 def _fallback_note(parameter: str, value: object, reason: str, default_text: str) -> None:
+    shown = escape_markdown(shorten(one_line(value), NOTE_VALUE_LIMIT))
     st.warning(
-        f"The link asked for {parameter} “{escape_markdown(value)}”, which {reason}. "
+        f"The link asked for {parameter} “{shown}”, which {reason}. "
         f"Showing {default_text} instead.",
         icon=":material/link_off:",
     )
