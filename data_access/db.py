@@ -3,13 +3,19 @@
 `DATABASE_URL` selects the database and is read on every call (not at import),
 so tests and long-running servers pick up a change without a restart. Without
 it, an embedded SQLite file under `data/` is used and created on first use.
+
+Messages name a database only through `describe` ("PostgreSQL database"),
+because visitors read them; every wait on the database is bounded by
+`LEAD_DB_TIMEOUT_SECONDS`, so an outage or a partition ends in
+DatabaseUnavailable, never in a page that does not finish.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
@@ -28,6 +34,9 @@ DEFAULT_TIMEOUT_SECONDS = 30
 MAX_TIMEOUT_SECONDS = 3600
 # libpq gives up on a connection attempt after this long (it rounds anything under 2 up).
 CONNECT_TIMEOUT_SECONDS = 5
+# The client's own deadline (data_access.pg_deadline) comes this much after the server's
+# statement_timeout, so a slow statement ends with the server's clearer error.
+DEADLINE_GRACE_SECONDS = 5
 
 # What kind of database a URL names, in words anyone may read (see describe()).
 _KINDS = {
@@ -43,6 +52,7 @@ _KINDS = {
 # "see the server log", where the administrator reads the reason itself.
 _REASONS = (
     ("statement timeout", "a query took longer than the time limit"),
+    ("no answer from the database server", "the database server did not answer in time"),
     ("canceling statement", "a query took longer than the time limit"),
     ("timeout expired", "the connection attempt timed out"),
     ("timed out", "the connection timed out"),
@@ -188,7 +198,7 @@ def _postgres_timeouts(parsed: sa.URL, seconds: int) -> dict:
     what was sent stays unacknowledged (a partition while sending). Keepalives:
     an idle wait for an answer notices a vanished server within 5/6 of it.
     None of these can see a proxy that keeps the connection open but forwards
-    nothing; such a proxy needs its own server timeout (docs/deploy notes).
+    nothing: data_access.pg_deadline bounds each wait on the client for that.
     """
     # connect_args replace the URL's own options=, so those are kept, after ours:
     # a setting the administrator wrote in the URL wins.
@@ -241,7 +251,33 @@ def make_engine(url: str | None = None) -> sa.Engine:
         raise unavailable("Cannot use the {db}", url, exc) from exc
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=seconds * 1000))
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        from data_access import pg_deadline
+
+        pg_deadline.bound_waits(engine, seconds + DEADLINE_GRACE_SECONDS)
     return engine
+
+
+@contextmanager
+def without_timeouts(conn: sa.Connection) -> Iterator[None]:
+    """Lift the statement timeout and wait deadline for `conn`'s current transaction.
+
+    For an administrator's load: a national COPY may rightly take longer than
+    a visitor should wait. The socket timeouts stay (a vanished server is
+    still noticed).
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    from data_access import pg_deadline
+
+    conn.execute(sa.text("SET LOCAL statement_timeout = 0"))  # this transaction only
+    raw = conn.connection.dbapi_connection
+    previous = pg_deadline.lift_deadline(raw)
+    try:
+        yield
+    finally:
+        pg_deadline.restore_deadline(raw, previous)
 
 
 def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:

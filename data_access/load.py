@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from data_access import cube_store
 from data_access.contract import CONTRACT_VERSION, TABLES
-from data_access.db import DatabaseUnavailable, describe, init_db, redact
+from data_access.db import DatabaseUnavailable, describe, init_db, redact, without_timeouts
 from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
 from data_access.release_files import release_checksum
 from data_access.schema import COHORT_PARTS, DATA_TABLES, MONTH_PARTS, releases
@@ -97,12 +97,8 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
         "contract_version": CONTRACT_VERSION,
     }
     try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":
-                # The dashboard's statement timeout (LEAD_DB_TIMEOUT_SECONDS) is for
-                # visitors' reads; a national COPY may rightly take longer. LOCAL: this
-                # transaction only, the pooled connection keeps the limit afterwards.
-                conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+        # The dashboard's timeouts (LEAD_DB_TIMEOUT_SECONDS) are for visitors' reads.
+        with engine.begin() as conn, without_timeouts(conn):
             present = conn.execute(
                 sa.select(releases.c.release_id).where(releases.c.release_id == release_id)
             ).first()

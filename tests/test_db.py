@@ -9,7 +9,9 @@ writer.
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -152,6 +154,71 @@ def test_postgres_connections_carry_socket_timeouts(postgres_url, monkeypatch):
     assert params["keepalives"] == "1"
     assert (params["keepalives_idle"], params["keepalives_interval"]) == ("4", "2")
     assert params["keepalives_count"] == "3"
+
+
+class SilentRelay:
+    """A TCP relay to PostgreSQL that can fall silent: connections stay open, nothing passes.
+
+    What a proxy whose server is partitioned away does (issue 17): every TCP
+    probe is answered by the relay's kernel, so only the client's own deadline
+    can end the wait.
+    """
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.sockets: list[socket.socket] = []
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.flowing.set()
+        for each in [self.server, *self.sockets]:
+            each.close()
+
+
+def test_a_proxy_that_falls_silent_ends_in_a_plain_message_not_a_hang(postgres_url, monkeypatch):
+    monkeypatch.setenv(db.TIMEOUT_VARIABLE, "1")
+    target = sa.engine.make_url(postgres_url)
+    relay = SilentRelay((target.host, target.port or 5432))
+    try:
+        engine = make_engine(target.set(host="127.0.0.1", port=relay.port).render_as_string(False))
+        assert q.list_releases(engine) == []  # a pooled connection, through the relay
+        relay.flowing.clear()
+        started = time.perf_counter()
+        with pytest.raises(DatabaseUnavailable) as caught:
+            q.list_releases(engine)
+        waited = time.perf_counter() - started
+        # The deadline (1 + 5 s grace) on the pooled connection, then one connection
+        # attempt (libpq's at least 2 s); before, this waited for ever.
+        assert waited < 15, waited
+        assert str(caught.value).startswith("Cannot reach the PostgreSQL database: ")
+        relay.flowing.set()
+        assert q.list_releases(engine) == []  # the dead connection left the pool
+        engine.dispose()
+    finally:
+        relay.close()
 
 
 def test_a_load_is_not_cut_by_the_statement_timeout(postgres_url, monkeypatch, tmp_path):
