@@ -9,6 +9,7 @@ never a traceback. Exit status: 0 success, 1 the release was refused,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -187,7 +188,8 @@ def _ready_engine():
 
 def run_init(_args) -> int:
     _ready_engine()
-    print(f"Database ready: the {describe(database_url())} named by DATABASE_URL")
+    where = "named by DATABASE_URL" if os.environ.get("DATABASE_URL", "").strip() else "under data/"
+    print(f"Database ready: the {describe(database_url())} {where}")
     return EXIT_OK
 
 
