@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No briefing was written: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except DatabaseUnavailable as exc:
-        print(exc, file=sys.stderr)
+        print(exc.for_administrator(), file=sys.stderr)
         return EXIT_DATABASE
     except OSError as exc:
         print(f"No briefing was written: cannot write to {args.out}: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ never a traceback. Exit status: 0 success, 1 the release was refused,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -38,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     except ReleaseAlreadyLoaded as exc:
         print(exc, file=sys.stderr)
         return EXIT_REFUSED
-    except (DatabaseUnavailable, LoadFailed) as exc:
+    except DatabaseUnavailable as exc:
+        # An administrator's terminal: the driver's reason too (passwords removed).
+        print(exc.for_administrator(), file=sys.stderr)
+        return EXIT_DATABASE
+    except LoadFailed as exc:
         print(exc, file=sys.stderr)
         return EXIT_DATABASE
     except KeyboardInterrupt:
@@ -183,7 +188,8 @@ def _ready_engine():
 
 def run_init(_args) -> int:
     _ready_engine()
-    print(f"Database ready: {describe(database_url())}")
+    where = "named by DATABASE_URL" if os.environ.get("DATABASE_URL", "").strip() else "under data/"
+    print(f"Database ready: the {describe(database_url())} {where}")
     return EXIT_OK
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from data_access.db import describe, redact
 from data_access.disclosure.storage import StorageError, from_bytes, to_bytes
 from data_access.schema import protected_cubes
 
@@ -190,8 +191,8 @@ def _warn_once(engine: sa.Engine, action: str, exc: BaseException) -> None:
         _warned.add((url, action))
     reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else repr(exc)
     log.warning(
-        "Protected-cube store on %s: could not %s (%s); cubes are computed in memory instead.",
-        url,
+        "Protected-cube store on the %s: could not %s (%s); cubes are computed in memory instead.",
+        describe(engine.url),
         action,
-        reason,
+        redact(reason, engine.url),
     )

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from data_access import cube_store, ledger
 from data_access.contract import CONTRACT_VERSION, TABLES
-from data_access.db import DatabaseUnavailable, describe, init_db
+from data_access.db import DatabaseUnavailable, describe, init_db, redact, without_timeouts
 from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
 from data_access.release_files import release_checksum
 from data_access.schema import COHORT_PARTS, DATA_TABLES, MONTH_PARTS, releases
@@ -102,7 +102,8 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
         "contract_version": CONTRACT_VERSION,
     }
     try:
-        with engine.begin() as conn:
+        # The dashboard's timeouts (LEAD_DB_TIMEOUT_SECONDS) are for visitors' reads.
+        with engine.begin() as conn, without_timeouts(conn):
             present = conn.execute(
                 sa.select(releases.c.release_id).where(releases.c.release_id == release_id)
             ).first()
@@ -124,8 +125,8 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
         # A driver error can surface unwrapped from COPY; either way it was rolled back.
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         raise LoadFailed(
-            f"Loading release {release_id} into {describe(str(engine.url))} failed, "
-            f"and nothing was changed: {reason}"
+            f"Loading release {release_id} into the {describe(engine.url)} failed, "
+            f"and nothing was changed: {redact(reason, engine.url)}"
         ) from exc
     return LoadSummary(
         release_id=release_id,

@@ -16,6 +16,11 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SITE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_SLUG_LENGTH = 64
+# release.json is flat (its deepest value, "sites", is a list in the object); Python's
+# parser recurses once per level and ends in a RecursionError near 1,000 levels.
+MAX_NESTING = 20
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,20 @@ def check_manifest(text: str | None, problems: ProblemCollector) -> Manifest:
                 None,
                 None,
                 f"is missing; every release needs one, with the fields {fields}",
+            ),
+        )
+        return Manifest(None, None, None, None)
+    too_deep = _line_too_deep(text)
+    if too_deep is not None:
+        problems.add(
+            "manifest",
+            Problem(
+                MANIFEST_FILE,
+                too_deep,
+                None,
+                None,
+                f"nests lists or objects more than {MAX_NESTING} levels deep; release.json is "
+                "one object whose values are text, dates, true/false and a list of sites",
             ),
         )
         return Manifest(None, None, None, None)
@@ -182,6 +201,22 @@ def _json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return "text"
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The line where `text` first opens more than MAX_NESTING lists or objects, else None.
+
+    Counted without parsing (brackets inside strings do not count), so no depth
+    can exhaust the parser's recursion.
+    """
+    # Strings emptied (their newlines kept, so lines still count right) before counting.
+    bare = _JSON_STRING.sub(lambda m: '"' + "\n" * m.group().count("\n") + '"', text)
+    depth = 0
+    for match in _BRACKET.finditer(bare):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > MAX_NESTING:
+            return bare.count("\n", 0, match.start()) + 1
+    return None
 
 
 def line_of_field(text: str, name: str) -> int | None:

@@ -40,12 +40,19 @@ class Problem:
         return f"{self.location()}: {self.message}"
 
 
+def shorten(value: object, limit: int = 60) -> str:
+    """`value` as text of at most `limit` characters, an ellipsis ending a cut one.
+
+    A message repeats what it was given; a value of any length (a 100 kB URL
+    parameter, a pasted file) would otherwise make a message of that length.
+    """
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def quoted(value: object, limit: int = 60) -> str:
     """A value as it appears in messages: in quotes, shortened when very long."""
-    text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return repr(text)
+    return repr(shorten(value, limit))
 
 
 @dataclass

@@ -21,7 +21,7 @@ from datetime import UTC, date
 import polars as pl
 import sqlalchemy as sa
 
-from data_access.db import DatabaseUnavailable, describe
+from data_access.db import unavailable
 from data_access.schema import DATA_TABLES, releases
 
 GRAINS = ("month", "quarter", "year")
@@ -94,10 +94,7 @@ def _connect(engine: sa.Engine):
     try:
         return engine.connect()
     except sa.exc.DBAPIError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(
-            f"Cannot reach the database at {describe(str(engine.url))}: {reason}"
-        ) from exc
+        raise unavailable("Cannot reach the {db}", engine.url, exc) from exc
 
 
 def _read(engine: sa.Engine, query: sa.Select) -> pl.DataFrame:
@@ -105,10 +102,7 @@ def _read(engine: sa.Engine, query: sa.Select) -> pl.DataFrame:
         try:
             return pl.read_database(query, connection=conn)
         except sa.exc.OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"The database at {describe(str(engine.url))} stopped answering: "
-                f"{str(exc.orig).strip().splitlines()[0]}"
-            ) from exc
+            raise unavailable("The {db} stopped answering", engine.url, exc) from exc
 
 
 RELEASE_LIST_SCHEMA = {
@@ -146,10 +140,7 @@ def release_history(engine: sa.Engine) -> pl.DataFrame:
                 .all()
             )
     except sa.exc.OperationalError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseUnavailable(
-            f"Cannot reach the database at {describe(str(engine.url))}: {reason}"
-        ) from exc
+        raise unavailable("Cannot reach the {db}", engine.url, exc) from exc
     records = []
     for row in found:
         counts = _as_json(row["row_counts"])
@@ -243,10 +234,7 @@ def published_tables(engine: sa.Engine, release_id: str, site_id: str | None) ->
         try:
             found = conn.execute(sa.select(*tests)).one()
         except sa.exc.OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"The database at {describe(str(engine.url))} stopped answering: "
-                f"{str(exc.orig).strip().splitlines()[0]}"
-            ) from exc
+            raise unavailable("The {db} stopped answering", engine.url, exc) from exc
     return {name for name, present in found._mapping.items() if present}
 
 

@@ -97,6 +97,19 @@ def _bytes(file: str, old: bytes, new: bytes) -> Callable[[Path], None]:
     return raw
 
 
+def _nested_notes(depth: int) -> Callable[[Path], None]:
+    """release.json's notes (line 9) replaced by lists nested `depth` deep."""
+
+    def raw(folder: Path) -> None:
+        path = folder / "release.json"
+        lines = path.read_text().split("\n")
+        assert lines[8].lstrip().startswith('"notes"')
+        lines[8] = '  "notes": ' + "[" * depth + "]" * depth + ","
+        path.write_text("\n".join(lines))
+
+    return raw
+
+
 def _delete(file: str) -> Callable[[Path], None]:
     return lambda folder: (folder / file).unlink()
 
@@ -143,6 +156,31 @@ CASES: list[BadInput] = [
         raw=lambda folder: (folder / "release.json").write_text(
             '{\n  "release_id": "test-2024-12",\n  "as_of" "2024-12-31"\n}\n'
         ),
+    ),
+    BadInput(
+        # Python's JSON parser ended this in a RecursionError traceback (issue 17).
+        "manifest-nested-100000-deep",
+        "release.json",
+        9,
+        None,
+        "nests lists or objects more than 20 levels deep",
+        raw=_nested_notes(100_000),
+    ),
+    BadInput(
+        "manifest-nested-21-deep",
+        "release.json",
+        9,
+        None,
+        "nests lists or objects more than 20 levels deep",
+        raw=_nested_notes(20),  # inside the top-level object: 21 levels
+    ),
+    BadInput(
+        "manifest-nested-20-deep",  # within the limit: judged as a value like any other
+        "release.json",
+        9,
+        "notes",
+        "notes must be text in quotes, not a list",
+        raw=_nested_notes(19),
     ),
     BadInput(
         "manifest-not-object",

@@ -85,7 +85,7 @@ def test_no_release_and_no_database(sqlite_url, tmp_path, monkeypatch, capsys):
     assert "No release is loaded yet" in capsys.readouterr().err
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/none")
     assert main(["--site", "seattle", "--out", str(tmp_path)]) == EXIT_DATABASE
-    assert "Cannot reach the database" in capsys.readouterr().err
+    assert "Cannot reach the PostgreSQL database" in capsys.readouterr().err
 
 
 def test_the_documented_command_runs_as_a_module():

@@ -52,6 +52,23 @@ def test_validate_lists_every_problem_then_a_count(tmp_path, sqlite_url):
     assert "Traceback" not in result.stderr
 
 
+def test_a_release_json_nested_100000_deep_is_one_plain_line_from_validate_and_load(
+    tmp_path, sqlite_url
+):
+    from bad_inputs import CASES
+
+    deep = next(c for c in CASES if c.name == "manifest-nested-100000-deep")
+    folder = deep.write(tmp_path / "deep")
+    expected = "release.json line 9: nests lists or objects more than 20 levels deep"
+
+    for command in ("validate", "load"):
+        result = run(command, str(folder), database_url=sqlite_url)
+        assert result.returncode == 1, (command, result.stderr[-300:])
+        assert "Traceback" not in result.stderr + result.stdout, command
+        assert expected in result.stdout + result.stderr, command
+    assert run("releases", database_url=sqlite_url).stdout.startswith("No release is loaded yet.")
+
+
 def test_load_refuses_then_loads_then_refuses_a_repeat_then_replaces(tmp_path, database_url):
     bad = minimal_release()
     bad.tables["costs"][0]["total_cost_usd"] = "-1"
@@ -99,8 +116,11 @@ def test_unreachable_database_is_one_plain_line_without_the_password():
     assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
+    # An administrator's terminal: the plain words, then the driver's reason with the
+    # host and port it tried.
     assert lines[0].startswith(
-        "Cannot reach the database at postgresql+psycopg://analyst:***@127.0.0.1:1/lead"
+        "Cannot reach the PostgreSQL database: the database server refused the connection. "
+        'Reason: connection failed: connection to server at "127.0.0.1", port 1 failed'
     )
     assert "s3cret-pw" not in result.stderr + result.stdout
 

@@ -76,6 +76,17 @@ def test_hostile_parameters_fall_back_with_a_visible_note(app_env):
     assert "Showing the latest quarter instead" in notes
 
 
+def test_a_long_url_value_is_cut_short_in_the_note(app_env):
+    # A 100 kB parameter was repeated whole: a 100,101-character warning (issue 17).
+    at = open_page("referrals", site="x" * 100_000, precinct="p" * 5_000)
+    assert not at.exception
+    notes = [w.value for w in at.warning]
+    site_note = next(n for n in notes if "site" in n)
+    assert "“" + "x" * 39 + "…”" in site_note
+    assert len(site_note) < 200, len(site_note)
+    assert all(len(n) < 200 for n in notes), [len(n) for n in notes]
+
+
 def test_no_small_count_reaches_a_chart_or_table(app_env):
     for site in ("seattle", "albany", "santa-fe"):
         at = open_page("referrals", site=site, period="2025")

@@ -304,7 +304,18 @@ def test_changing_the_period_changes_the_exact_counts(app_env):
 # --------------------------------------------------------------------------- signed in (OIDC)
 
 
-def signed_in_page(env, email: str | None, allow_list: str | None) -> AppTest:
+VERIFIED = object()  # signed_in_page's default: the claim is JSON true
+UNVERIFIED_NOTE = "has not confirmed that the e-mail address it gave belongs to you"
+
+
+def signed_in_page(
+    env, email: str | None, allow_list: str | None, verified: object = VERIFIED
+) -> AppTest:
+    """The staff page for a viewer signed in as `email` (None: signed out).
+
+    `verified` is the provider's email_verified claim: True by default, MISSING
+    to leave it out, or any value to send as it is.
+    """
     env.setenv("LEAD_AUDIENCE", "staff")
     if allow_list is not None:
         env.setenv("LEAD_STAFF_EMAILS", allow_list)
@@ -312,9 +323,19 @@ def signed_in_page(env, email: str | None, allow_list: str | None) -> AppTest:
         env.delenv("LEAD_STAFF_EMAILS", raising=False)
     at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
     at.secrets["auth"] = AUTH_SECRETS
-    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    user: dict[str, object] = {"is_logged_in": False}
+    if email:
+        user = {"is_logged_in": True, "email": email}
+        if verified is VERIFIED:
+            user["email_verified"] = True
+        elif verified is not MISSING:
+            user["email_verified"] = verified
+    at.user = user
     at.query_params["site"] = "albany"
     return at.run()
+
+
+MISSING = object()
 
 
 def test_signed_out_viewer_gets_the_sign_in_button_and_nothing_staff_only(app_env):
@@ -335,6 +356,22 @@ def test_signed_in_staff_on_the_allow_list_see_exact_counts(app_env):
     assert EXACT_MARKER in " ".join(w.value for w in at.warning)
     # Signed-in staff get no "without sign-in" warning.
     assert "LEAD_ALLOW_UNAUTHENTICATED_STAFF" not in texts(at)
+
+
+@pytest.mark.parametrize(
+    "verified", [False, MISSING, "true", 1, None], ids=["false", "missing", "text", "one", "null"]
+)
+def test_a_listed_e_mail_the_provider_did_not_verify_is_refused_with_a_plain_message(
+    app_env, verified
+):
+    # Many providers let a user type any address into a profile: without the
+    # provider's word for it, a listed address proves nothing.
+    at = signed_in_page(app_env, "Case.Manager@example.org", "case.manager@example.org", verified)
+    assert [t.value for t in at.title] == [STAFF_ONLY_TITLE]
+    assert_nothing_staff_only(at)
+    assert UNVERIFIED_NOTE in texts(at)
+    # Signing in again would not help; signing out (as someone else) might.
+    assert [b.label for b in at.sidebar.button] == ["Sign out"]
 
 
 def test_signed_in_user_missing_from_the_allow_list_sees_nothing_staff_only(app_env):

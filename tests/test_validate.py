@@ -37,6 +37,14 @@ def test_bad_input_is_reported_where_it_is(tmp_path, case: BadInput):
     )
 
 
+def test_brackets_inside_text_are_not_nesting(tmp_path):
+    # The depth limit counts the JSON's structure, not brackets written in its text.
+    release = minimal_release()
+    release.manifest["notes"] = "[{" * 5_000 + ' \\" quoted "' + "]}" * 5_000
+    report = validate_release(release.write(tmp_path / "release"))
+    assert report.ok, [str(p) for p in report.problems]
+
+
 def test_every_problem_is_reported_in_one_pass(tmp_path):
     chosen = ["race-code", "count-negative", "served-over-active", "rearrested-decreasing"]
     release = minimal_release()

@@ -27,12 +27,13 @@ from data_access.audience import (
 )
 from data_access.db import DatabaseUnavailable
 from data_access.periods import Period, available_periods
+from data_access.problems import shorten
 from data_access.queries import InvalidFilter, Release
 from data_access.views import Selection
 from ui import data
 from ui.components import synthetic_banner
 from ui.derive import derived, pairs
-from ui.text import escape_markdown
+from ui.text import escape_markdown, one_line
 
 STAFF_EMAILS_VARIABLE = "LEAD_STAFF_EMAILS"
 ALL_PRECINCTS = "all"
@@ -101,22 +102,43 @@ def _auth_configured() -> bool:
         return False
 
 
-def _signed_in_staff() -> bool:
+# Said to a signed-in viewer refused for this reason; the claim is named so that the
+# city's IT can find it in the provider's settings.
+UNVERIFIED_EMAIL = (
+    "You are signed in, but your sign-in provider has not confirmed that the e-mail "
+    "address it gave belongs to you (its email_verified claim is not true), so staff "
+    "figures stay closed and only public figures are shown. Ask the dashboard's "
+    "administrator to check the provider's settings (docs/staff-mode.md)."
+)
+
+
+def _signed_in_staff() -> tuple[bool, str | None]:
+    """Whether the signed-in viewer is staff, and if refused for a reason they can act on, why.
+
+    The allow-list is matched against an e-mail address only when the provider
+    vouches for it: many providers let a user type any address into a profile,
+    and without email_verified an outsider could claim a listed one.
+    """
     if not getattr(st.user, "is_logged_in", False):
-        return False
+        return False, None
     allowed = {
         e.strip().lower() for e in os.environ.get(STAFF_EMAILS_VARIABLE, "").split(",") if e.strip()
     }
-    return not allowed or str(st.user.get("email", "")).lower() in allowed
+    if not allowed:
+        return True, None
+    # True only as a JSON true: a missing claim, false or the text "true" are refused.
+    if st.user.get("email_verified") is not True:
+        return False, UNVERIFIED_EMAIL
+    return str(st.user.get("email", "")).strip().lower() in allowed, None
 
 
 def effective_audience(*, show_notices: bool = True) -> Audience:
     """Staff only when the server is in staff mode AND the viewer may see staff content.
 
-    Staff mode with sign-in configured requires a signed-in (and, when
-    LEAD_STAFF_EMAILS is set, listed) user. Staff mode without sign-in shows
-    nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1, and then a
-    banner says so. Read from the server's environment, never from the URL.
+    Staff mode with sign-in configured requires a signed-in user (and, when
+    LEAD_STAFF_EMAILS is set, a listed e-mail the provider verified). Staff mode
+    without sign-in shows nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1,
+    and then a banner says so. Read from the server's environment, never from the URL.
     The router asks without notices; each page shows them once.
     """
     try:
@@ -128,12 +150,17 @@ def effective_audience(*, show_notices: bool = True) -> Audience:
     if configured is Audience.PUBLIC:
         return Audience.PUBLIC
     if _auth_configured():
-        if _signed_in_staff():
+        is_staff, refusal = _signed_in_staff()
+        if is_staff:
             if show_notices:
                 st.sidebar.button("Sign out", on_click=st.logout, key="staff_logout")
             return Audience.STAFF
         if show_notices:
-            st.sidebar.button("Staff sign-in", on_click=st.login, key="staff_login")
+            if refusal:
+                st.warning(refusal, icon=":material/no_accounts:")
+                st.sidebar.button("Sign out", on_click=st.logout, key="staff_logout")
+            else:
+                st.sidebar.button("Staff sign-in", on_click=st.login, key="staff_login")
         return Audience.PUBLIC
     if allow_unauthenticated:
         if show_notices:
@@ -151,9 +178,14 @@ def effective_audience(*, show_notices: bool = True) -> Audience:
     return Audience.PUBLIC
 
 
+# A URL value is repeated in the note only this far: enough to recognise a typo.
+NOTE_VALUE_LIMIT = 40
+
+
 def _fallback_note(parameter: str, value: object, reason: str, default_text: str) -> None:
+    shown = escape_markdown(shorten(one_line(value), NOTE_VALUE_LIMIT))
     st.warning(
-        f"The link asked for {parameter} “{escape_markdown(value)}”, which {reason}. "
+        f"The link asked for {parameter} “{shown}”, which {reason}. "
         f"Showing {default_text} instead.",
         icon=":material/link_off:",
     )

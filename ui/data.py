@@ -5,12 +5,16 @@ releases or two databases never share an entry. Every cache is bounded (ttl
 and max_entries): the server runs for weeks. Configuration is read inside
 functions, never at import, so a test that changes DATABASE_URL is obeyed.
 
-An unreachable database raises DatabaseUnavailable out of these functions;
-Streamlit does not cache exceptions, so the next rerun tries again and the app
-recovers by itself once the database is back.
+An unreachable database raises DatabaseUnavailable out of these functions.
+Streamlit does not cache exceptions, so the next run tries again: the outage
+message's "Try again" button (or reloading the page) is that next run. Nothing
+reruns a page by itself, so the message says so rather than promise it.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import logging
 
 import polars as pl
 import sqlalchemy as sa
@@ -22,6 +26,7 @@ from data_access.db import DatabaseUnavailable
 from data_access.views import Selection
 
 TTL_SECONDS = 600
+log = logging.getLogger(__name__)
 
 
 def database_url() -> str:
@@ -77,13 +82,21 @@ def fetch(name: str, ctx, reference: str = "white") -> views.ViewResult:
 
 
 def show_database_error(exc: DatabaseUnavailable) -> None:
-    """The friendly message every page shows when the database cannot be reached."""
+    """The friendly message every page shows when the database cannot be reached.
+
+    Every visitor may read it, so it shows only the exception's public words
+    (no credential, host, port or database name: data_access.db.describe); the
+    driver's own reason goes to the server's log for the administrator.
+    """
+    at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    log.warning("Database unavailable (%s): %s", at, exc.for_administrator())
     st.error(
         "The dashboard cannot reach its database right now, so no figures can be shown. "
-        "Please try again in a minute; the page will recover by itself once the "
-        "database is back.",
+        "This page does not refresh by itself: please try again in a minute with the "
+        "button below, or reload the page.",
         icon=":material/cloud_off:",
     )
-    # The technical detail (host, reason; never a password) helps an administrator.
+    # A click reruns the page, and the rerun asks the database again.
+    st.button("Try again", key="database_retry", icon=":material/refresh:")
     with st.expander("Details for the site administrator"):
-        st.text(str(exc))
+        st.text(f"{exc}.\nThe full reason is in the server's log ({at}).")
