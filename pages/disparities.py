@@ -216,8 +216,8 @@ with st.expander("What a Relative Rate Index is, and what it is not", expanded=F
         "the counts and rates above.\n"
         "- **It needs enough people.** Following the federal Office of Juvenile Justice and "
         "Delinquency Prevention, no ratio is given when either group has fewer than "
-        f"{OJJDP_MIN_BASE} people at the step before or fewer than {OJJDP_MIN_EVENTS} who "
-        "moved on.\n"
+        f"{OJJDP_MIN_BASE} people at the step before or has not reached OJJDP's minimum of "
+        f"{OJJDP_MIN_EVENTS} who moved on.\n"
         "- **Race unknown** is never a group of its own; its share is printed beside every "
         "result, because a large unknown share can bias the comparison."
     )

@@ -503,7 +503,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "to be chance alone. 0.5 added to each cell when a or b is 0 (flagged).",
         reliability="OJJDP minimums, as this dashboard applies them: insufficient when the "
         f"group's or the reference group's base is under {OJJDP_MIN_BASE}, when either has "
-        f"fewer than {OJJDP_MIN_EVENTS} events, or when the group is under 1% of the base; "
+        f"not reached OJJDP's minimum of {OJJDP_MIN_EVENTS} events (a rule of its own, apart "
+        "from the disclosure threshold), or when the group is under 1% of the base; "
         "unstable when either has fewer than 20 events; not computable when the reference "
         "group is absent, empty or has no events. Race unknown is never a group; its share "
         "is shown beside every result.",
