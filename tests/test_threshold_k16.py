@@ -305,3 +305,20 @@ def test_the_briefing_pdf_states_k_16_and_shows_no_count_from_1_to_15(k16):
         assert not [w for w in OLD_WORDS if w in text], site_id
         counted = re.findall(COUNTED, text)
         assert not [n for n in counted if small(int(n))], (site_id, counted)
+
+
+def test_an_average_caseload_of_11_to_15_is_withheld_at_k_16(monkeypatch):
+    # The demo's caseloads are all above 15 or below 11, so the rule is checked directly:
+    # 13 people a month for a quarter is 39 participant-months, published at k=16 (>= 16).
+    import datetime as dt
+
+    from data_access.views.services import caseload_trend
+
+    active = pl.DataFrame(
+        {"period": ["2025-Q3", "2025-Q4"], "participant_months": [39, 120],
+         "participant_months_flag": ["", ""]},
+    )  # fmt: skip
+    monkeypatch.setenv("LEAD_DISCLOSURE_K", str(K))
+    shown = caseload_trend(active, "2020-01", dt.date(2025, 12, 31), "t", Audience.PUBLIC).frame
+    assert shown["average_active"].to_list() == [None, 40]
+    assert shown["average_active_flag"].to_list()[0] != ""
