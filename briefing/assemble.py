@@ -120,7 +120,7 @@ def _compared(
     shape), and whether the change rests on a base too small to be stable.
 
     flags: the count's own withheld reason per period code, when a table has it
-    ("fewer than 11"); otherwise the change table's reason is used.
+    ("fewer than k"); otherwise the change table's reason is used.
     """
     rows = {r["comparison"]: r for r in change.frame.iter_rows(named=True)}
     flags = flags or {}
@@ -200,7 +200,7 @@ def _item(
 
 def _referrals_item(referrals: ViewResult, period: Period, launched: str) -> HeadlineItem:
     trend = referrals.table("trend").frame
-    # The quarterly trend keeps each count's own reason ("fewer than 11").
+    # The quarterly trend keeps each count's own reason ("fewer than k").
     flags = {r["quarter"]: r["referrals_flag"] for r in trend.iter_rows(named=True)}
     current, previous, year_ago, unstable = _compared(
         referrals.table("change"), period, launched, flags if period.grain != "year" else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import plotly.graph_objects as go
 
 from briefing import sentences
-from data_access.disclosure.policy import DEFAULT_POLICY, Policy
+from data_access.disclosure import Policy
 from data_access.metrics.registry import get_metric
 
 SYNTHETIC_MARK = "SYNTHETIC DEMONSTRATION DATA"
@@ -28,7 +28,7 @@ class HeadlineItem:
     """One headline figure: its value as text and one sentence written from the numbers."""
 
     label: str  # "Referrals"
-    value_text: str  # "214", "62%", "fewer than 11", "not published"
+    value_text: str  # "214", "62%", "fewer than k", "not published"
     sentence: str  # from briefing.sentences
     definition: str = ""  # one line from the metric registry
     denominator_text: str = ""  # "Out of: eligible people", or "" for counts
@@ -123,7 +123,7 @@ def value_text(
     unit: str = sentences.COUNT,
     decimals: int | None = None,
 ) -> str:
-    """A headline value as text: the reason when withheld ("fewer than 11"), never the number."""
+    """A headline value as text: the reason when withheld ("fewer than k"), never the number."""
     if withheld:
         return withheld if withheld.strip().startswith("fewer than") else "withheld"
     if value is None:
@@ -186,7 +186,7 @@ def headline_item(
     )
 
 
-def privacy_note(policy: Policy = DEFAULT_POLICY) -> str:
+def privacy_note(policy: Policy) -> str:
     """The privacy footnote, in the policy's own words and thresholds."""
     return (
         f"Privacy: this briefing is public. Counts from 1 to {policy.k - 1} are shown as "

@@ -3,7 +3,7 @@
 Small pure functions over plain values, so the briefing page, the PDF and the
 command line say the same thing in the same words. Each value comes with an
 optional withheld reason (the flag disclosure control sets, e.g. "fewer than
-11"). When a reason is given the value itself is never read: not printed, not
+k"). When a reason is given the value itself is never read: not printed, not
 compared, not used to pick a verb. A withheld number therefore cannot reach the
 text even if a caller passes it by mistake; tests/test_briefing_sentences.py
 checks that the output is identical whatever the hidden value is.
@@ -152,7 +152,7 @@ def withheld_words(reason: str) -> str:
 
 
 def _is_small_count(reason: str) -> bool:
-    # "fewer than 11" describes the count itself, so it can stand where the number would.
+    # "fewer than k" describes the count itself, so it can stand where the number would.
     return reason.strip().startswith("fewer than")
 
 

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.csv_safety import safe_csv_bytes
+from data_access.disclosure import policy_for_k
 from data_access.export_dictionary import (
     FLAG_SUFFIX,
     MEASURES,
@@ -58,7 +59,7 @@ from data_access.export_sources import (
     collect_views,
     periods_of_site,
 )
-from data_access.export_text import STAFF_LABEL, FileNote, policy_for_k, readme
+from data_access.export_text import STAFF_LABEL, FileNote, readme
 from data_access.metrics.registry import registry_frame
 from data_access.periods import YEAR
 

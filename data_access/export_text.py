@@ -10,17 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from data_access.disclosure import Policy
+from data_access.disclosure import Policy, policy_from_environment
 from data_access.metrics.registry import MetricDefinition, list_metrics
 from data_access.queries import Release
 
 STAFF_LABEL = "STAFF ONLY — exact counts, not for publication"
 SYNTHETIC_LABEL = "Synthetic demonstration data: not real LEAD results"
-
-
-def policy_for_k(k: int) -> Policy:
-    """The thresholds that go with k (as data_access.disclosure applies them)."""
-    return Policy(k=k, unstable_below=max(20, k), min_denominator=max(30, k))
 
 
 def privacy_rules(policy: Policy) -> list[str]:
@@ -85,6 +80,8 @@ def readme(
 ) -> str:
     """README.md of the bundle. `policy` is None for a staff (exact) export."""
     staff = policy is None
+    # A staff export states the rules the public bundle is protected with.
+    shown = policy or policy_from_environment()
     title = f"# LEAD open data: release {release.release_id}"
     lines = [title + (f" ({STAFF_LABEL})" if staff else ""), ""]
     if staff:
@@ -129,7 +126,8 @@ def readme(
         "`count-...` files that have a `precinct_id` column.",
         "- An empty number is never a zero: a zero is written 0. Every number column has a "
         "companion column `<column>_flag` that says why the number is empty (for example "
-        '"fewer than 11", "withheld to protect another cell", "based on a withheld count", '
+        f'"{shown.small_reason}", "{shown.complementary_reason}", '
+        f'"{shown.derived_withheld_reason}", '
         '"not available"); it is empty when the number is shown. A `<column>_reliability` '
         'column marks shown estimates to read with care ("unstable: ...").',
         "- Shares are fractions: 0.25 means 25%. Intervals are 95% intervals.",
@@ -145,7 +143,6 @@ def readme(
             "to the public bundle and the public dashboard.",
             "",
         ]
-    shown = policy or policy_for_k(11)
     lines += [f"- {rule}" for rule in privacy_rules(shown)]
     lines += [
         "",

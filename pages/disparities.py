@@ -6,6 +6,7 @@ ctx = page_setup("Disparities")
 
 import streamlit as st  # noqa: E402  (the guard above must run first)
 
+from data_access.metrics.reliability import OJJDP_MIN_BASE, OJJDP_MIN_EVENTS  # noqa: E402
 from ui import charts, headlines  # noqa: E402
 from ui import disparity_words as dw  # noqa: E402
 from ui.components import chart_card_for, withheld_note  # noqa: E402
@@ -214,8 +215,9 @@ with st.expander("What a Relative Rate Index is, and what it is not", expanded=F
         "- **It hides size**: 2 can mean 4 people against 2 or 400 against 200. Read it with "
         "the counts and rates above.\n"
         "- **It needs enough people.** Following the federal Office of Juvenile Justice and "
-        "Delinquency Prevention, no ratio is given when either group has fewer than 50 people "
-        "at the step before or fewer than 11 who moved on.\n"
+        "Delinquency Prevention, no ratio is given when either group has fewer than "
+        f"{OJJDP_MIN_BASE} people at the step before or has not reached OJJDP's minimum of "
+        f"{OJJDP_MIN_EVENTS} who moved on.\n"
         "- **Race unknown** is never a group of its own; its share is printed beside every "
         "result, because a large unknown share can bias the comparison."
     )

@@ -13,7 +13,8 @@ import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402  (the guard above must run first)
 
 from data_access.contract import TABLES  # noqa: E402
-from data_access.export_text import STAFF_LABEL, policy_for_k, privacy_rules  # noqa: E402
+from data_access.disclosure import policy_for_k, policy_from_environment  # noqa: E402
+from data_access.export_text import STAFF_LABEL, privacy_rules  # noqa: E402
 from data_access.metrics.registry import list_metrics  # noqa: E402
 from ui import open_data  # noqa: E402
 from ui.components import render_definition  # noqa: E402
@@ -98,13 +99,14 @@ if other:
 
 # ---------------------------------------------------------------- privacy
 st.header("How people are protected", anchor="privacy")
-threshold = k or policy_for_k(11).k
+# Staff see exact figures; the rules shown are the ones the public's figures are protected with.
+policy = policy_for_k(k) if k else policy_from_environment()
 st.markdown(
-    f"No published number may reveal a group of 1 to {threshold - 1} people, directly or by "
+    f"No published number may reveal a group of 1 to {policy.k - 1} people, directly or by "
     "arithmetic on anything else published, on any page, chart, download or in the open data. "
     "The rules:"
 )
-st.markdown("\n".join(f"- {rule}" for rule in privacy_rules(policy_for_k(threshold))))
+st.markdown("\n".join(f"- {rule}" for rule in privacy_rules(policy)))
 if k is None:
     st.info(
         "You are signed in as program staff: the figures you see are exact, and these rules "
@@ -112,8 +114,8 @@ if k is None:
     )
 st.markdown(
     "What remains possible: a hidden value is never pinned to one number, but its range can be "
-    'narrow; "fewer than 11" still tells a reader that a group is not empty; and two releases '
-    "that differ slightly can be compared. The full policy, its sources and the risks it "
+    f'narrow; "{policy.small_reason}" still tells a reader that a group is not empty; and two '
+    "releases that differ slightly can be compared. The full policy, its sources and the risks it "
     "accepts are in docs/privacy.md."
 )
 

@@ -339,8 +339,12 @@ else:
         chart,
         title=_curve_title(curve_frame),
         caption=headlines.caption(ctx, "recidivism.cumulative_curve")
-        + " The curve stops where fewer than 11 people remain at risk or where an interval's "
-        "count is withheld.",
+        + (
+            f" The curve stops where fewer than {curve.k} people remain at risk or where an "
+            "interval's count is withheld."
+            if curve.k
+            else ""
+        ),
         download_name=f"recidivism-curve-{ctx.site_id}",
         key="chart-recidivism-curve",
     )

@@ -104,3 +104,33 @@ def test_ui_data_gets_figures_only_from_the_views():
         "queries.sites",
         "queries.precincts",
     }, query_calls
+
+
+# The threshold is the policy's: a literal "fewer than 11" or a use of DEFAULT_POLICY outside
+# data_access/disclosure/ would state or apply 11 where a site has set LEAD_DISCLOSURE_K.
+POLICY_HOME = ROOT / "data_access" / "disclosure"
+OUTSIDE_POLICY = [
+    path
+    for path in [
+        *PAGES,
+        *UI,
+        *DATA_ACCESS,
+        *sorted((ROOT / "briefing").glob("*.py")),
+        ROOT / "dashboard.py",
+    ]  # fmt: skip
+    if POLICY_HOME not in path.parents
+]
+
+
+@pytest.mark.parametrize("module", OUTSIDE_POLICY, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_threshold_is_never_written_outside_the_policy(module):
+    source = module.read_text()
+    assert "fewer than 11" not in source.lower(), f"{module.name}: say policy.small_reason"
+    uses = [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if (isinstance(node, ast.Name) and node.id == "DEFAULT_POLICY")
+        or (isinstance(node, ast.Attribute) and node.attr == "DEFAULT_POLICY")
+        or (isinstance(node, ast.ImportFrom) and "DEFAULT_POLICY" in [a.name for a in node.names])
+    ]
+    assert not uses, f"{module.name}:{uses} uses DEFAULT_POLICY: use policy_from_environment()"

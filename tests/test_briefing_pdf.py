@@ -28,6 +28,7 @@ from briefing.content import (
     value_text,
 )
 from briefing.pdf import BriefingTooLong, browser_available, latin1_safe, render_pdf
+from data_access.disclosure import policy_from_environment
 from data_access.metrics.registry import get_metric
 
 REQUIRE = os.environ.get("LEAD_REQUIRE_BROWSER") == "1"
@@ -190,7 +191,7 @@ def make_briefing(*, synthetic: bool = True, chart_count: int = 2, **overrides) 
         ),
         "charts": figures[:chart_count],
         "methods_note": methods_note("2026-01-r1"),
-        "privacy_note": privacy_note(),
+        "privacy_note": privacy_note(policy_from_environment()),
         "dashboard_url": URL,
     }
     values.update(overrides)

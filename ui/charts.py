@@ -2,7 +2,7 @@
 
 Pure functions, no streamlit. They receive frames that have already been
 through disclosure control, where a withheld value is null and a companion
-column holds the reason ("fewer than 11"). A builder never fills a withheld
+column holds the reason ("fewer than k"). A builder never fills a withheld
 value: it draws a marked placeholder, puts the reason in the hover and in the
 table, and counts it in the alt text. Hover and bar text come from preformatted
 strings (hovertemplate "%{hovertext}"), so no raw number of a withheld cell
@@ -206,7 +206,7 @@ def _numbers(frame: pl.DataFrame, column: str | None) -> list[float | None]:
 
 
 def _withheld_summary(reasons: list[str], noun: str) -> str:
-    """ "2 months withheld (fewer than 11)" for the alt text; "" when none."""
+    """ "2 months withheld (fewer than k)" for the alt text; "" when none."""
     if not reasons:
         return ""
     distinct = list(dict.fromkeys(reasons))

@@ -89,7 +89,8 @@ def reference_selector(options: list[str]) -> str:
 
 def _withheld_words(input_flag: str) -> str:
     if input_flag.startswith("fewer than"):
-        return "too few to show (fewer than 11 people)"
+        # The flag carries the policy's k: "fewer than 16 (zeros withheld too)" -> "fewer than 16".
+        return f"too few to show ({input_flag.split(' (')[0]} people)"
     return "withheld to protect privacy"
 
 
@@ -260,7 +261,7 @@ def unknown_share_words(unknown: Protected, decision_point: str) -> str:
             f"{point.base_label}{counts}."
         )
     if row["unknown_flag"].startswith("fewer than"):
-        return f"Race unknown: fewer than 11 of the {point.base_label}."
+        return f"Race unknown: {row['unknown_flag'].split(' (')[0]} of the {point.base_label}."
     if row["unknown_flag"] == "partly withheld":
         return (
             f"Race unknown: not published for the {point.base_label} (part of the count "

@@ -1,7 +1,7 @@
 """Words written from protected numbers: chart titles, headline figures, captions.
 
 Every helper reads published values only (a withheld value is null with a
-reason beside it) and says "fewer than 11" or "withheld" where a number is not
+reason beside it) and says "fewer than k" or "withheld" where a number is not
 published. Sentences about changes come from briefing.sentences, so a page and
 the briefing PDF word the same numbers the same way.
 
@@ -43,7 +43,7 @@ def _row(frame: pl.DataFrame, column: str, value: str) -> dict | None:
 
 def _value_text(value, flag: str | None, unit: str = sentences.COUNT) -> str:
     if flag:
-        # "fewer than 11 (zeros withheld too)" -> "fewer than 11"; k comes from the flag.
+        # "fewer than k (zeros withheld too)" -> "fewer than k"; k comes from the flag.
         return flag.split(" (")[0] if flag.startswith("fewer than") else "withheld"
     if value is None:
         return "not published"

@@ -34,8 +34,10 @@ from data_access.disclosure.exact import Bounds, InconsistentView
 from data_access.disclosure.policy import (
     DEFAULT_POLICY,
     K_VARIABLE,
+    WITHHELD_COUNT_REASON,
     Policy,
     PolicyError,
+    policy_for_k,
     policy_from_environment,
 )
 from data_access.disclosure.protected import (
@@ -52,6 +54,7 @@ __all__ = [
     "COMBINED_RACE_LABEL",
     "DEFAULT_POLICY",
     "K_VARIABLE",
+    "WITHHELD_COUNT_REASON",
     "Audience",
     "AuditRecord",
     "AuditReport",
@@ -77,6 +80,7 @@ __all__ = [
     "flag_column",
     "fold_small_groups",
     "for_display",
+    "policy_for_k",
     "policy_from_environment",
     "protect_comparison",
     "protect_counts",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from data_access.disclosure.policy import DEFAULT_POLICY, Policy
+from data_access.disclosure.policy import DEFAULT_POLICY, Policy, policy_for_k
 from data_access.disclosure.protected import Protected
 
 
@@ -67,13 +67,9 @@ def for_display(
     flags: column -> its flag column, where that is not `<column>_flag` (e.g. the
     interval bounds of an estimate share the estimate's flag).
     """
-    policy = DEFAULT_POLICY if protected.k is None else _policy_for(protected.k)
+    policy = DEFAULT_POLICY if protected.k is None else policy_for_k(protected.k)
     frame = protected.frame
     flags = flags or {}
     return frame.with_columns(
         display_column(frame, c, flag=flags.get(c), policy=policy, fmt=fmt) for c in columns
     )
-
-
-def _policy_for(k: int) -> Policy:
-    return Policy(k=k, unstable_below=max(20, k), min_denominator=max(30, k))

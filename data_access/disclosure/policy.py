@@ -26,6 +26,8 @@ RELIABILITY = "reliability"
 COARSENING = "coarsening"
 
 COMPLEMENTARY_REASON = "withheld to protect another cell"
+# A figure computed from a withheld count: the same words at every k.
+WITHHELD_COUNT_REASON = "based on a withheld count"
 
 
 class PolicyError(ValueError):
@@ -87,7 +89,7 @@ class Policy:
 
     @property
     def derived_withheld_reason(self) -> str:
-        return "based on a withheld count"
+        return WITHHELD_COUNT_REASON
 
     @property
     def small_denominator_reason(self) -> str:
@@ -105,8 +107,21 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
+def policy_for_k(k: int) -> Policy:
+    """The policy at threshold k, its other thresholds at least as strict as k demands.
+
+    The one way a k (from the environment, or recorded on a Protected table) becomes a
+    Policy, so a page, a download and the PDF that share a k share every threshold.
+    """
+    return Policy(
+        k=k,
+        unstable_below=max(DEFAULT_POLICY.unstable_below, k),
+        min_denominator=max(DEFAULT_POLICY.min_denominator, k),
+    )
+
+
 def policy_from_environment(environ: Mapping[str, str] | None = None) -> Policy:
-    """The policy with k from `LEAD_DISCLOSURE_K` (default 11); other thresholds default."""
+    """The policy with k from `LEAD_DISCLOSURE_K` (default DEFAULT_K); other thresholds follow."""
     env = os.environ if environ is None else environ
     raw = env.get(K_VARIABLE, "").strip()
     if not raw:
@@ -116,6 +131,4 @@ def policy_from_environment(environ: Mapping[str, str] | None = None) -> Policy:
         raise PolicyError(
             f"{K_VARIABLE} is {raw!r}; it must be a whole number from {low} to {high}."
         )
-    k = int(raw)
-    # Keep the other thresholds at least as strict as k demands.
-    return Policy(k=k, unstable_below=max(20, k), min_denominator=max(30, k))
+    return policy_for_k(int(raw))

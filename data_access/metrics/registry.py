@@ -14,6 +14,8 @@ from typing import TypeVar
 
 import polars as pl
 
+from data_access.metrics.reliability import OJJDP_MIN_BASE, OJJDP_MIN_EVENTS
+
 
 @dataclass(frozen=True)
 class MetricDefinition:
@@ -475,7 +477,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         interval="Greenwood variance with a log(−log) transform: S^exp(±1.96·σ), "
         "σ = sqrt(Σ D_j/(n'_j(n'_j − D_j))) / |ln S|.",
         reliability="not computable when no one is at risk; unstable when fewer than 20 people "
-        "are at risk at the start of the interval (disclosure stops the curve below 11)",
+        "are at risk at the start of the interval (disclosure stops the curve where fewer than "
+        "k, the disclosure threshold, remain at risk)",
         caveats=(
             _QUASI,
             "Assumes people censored are as likely to be re-arrested as those still followed.",
@@ -499,10 +502,12 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         interval="exp(ln RRI ± 1.96·SE); the interval 'excludes 1' flags a difference unlikely "
         "to be chance alone. 0.5 added to each cell when a or b is 0 (flagged).",
         reliability="OJJDP minimums, as this dashboard applies them: insufficient when the "
-        "group's or the reference group's base is under 50, when either has fewer than 11 "
-        "events, or when the group is under 1% of the base; unstable when either has fewer "
-        "than 20 events; not computable when the reference group is absent, empty or has no "
-        "events. Race unknown is never a group; its share is shown beside every result.",
+        f"group's or the reference group's base is under {OJJDP_MIN_BASE}, when either has "
+        f"not reached OJJDP's minimum of {OJJDP_MIN_EVENTS} events (a rule of its own, apart "
+        "from the disclosure threshold), or when the group is under 1% of the base; "
+        "unstable when either has fewer than 20 events; not computable when the reference "
+        "group is absent, empty or has no events. Race unknown is never a group; its share "
+        "is shown beside every result.",
         caveats=(
             "A ratio hides the size of the groups: read it with the counts and rates.",
             "People of unknown race are left out of every group; a large unknown share can "

@@ -7,7 +7,7 @@ count of people, repeated on every category row) and dollars per category.
   there is no line for a withheld count to be subtracted from; the exact audit
   (tests) confirms it.
 - A cost per person-year is a derived value (kind PER_PERSON): withheld when
-  its people count is withheld or under the policy's minimum denominator (30).
+  its people count is withheld or under the policy's minimum denominator.
   The group's total dollars go with it (total / a published people count
   would give the withheld figure back), so every category of a group-year is
   shown or withheld together and the "all categories" total cannot be used to
@@ -47,10 +47,10 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import (
-    DEFAULT_POLICY,
     DerivedKind,
     Protected,
     ProtectedCounts,
+    policy_from_environment,
     protect_counts,
     protect_derived,
     storable,
@@ -188,7 +188,8 @@ def _protect_per_person(
     estimates: Sequence[str],
     audience: Audience,
 ) -> Protected:
-    """A per-person figure of one group-year: withheld with its people count (or under 30)."""
+    """A per-person figure of one group-year: withheld with its people count, or under the
+    minimum denominator."""
     rows = rows.join(_persons_flags(site), on=["fiscal_year", "group"], how="left").with_columns(
         pl.col(f"{COUNT}_flag").fill_null("")
     )
@@ -285,11 +286,12 @@ def _program_per_month(
 
 def baseline_year(site: SiteCosts) -> int | None:
     """The first complete fiscal year in which both groups' people counts are published and
-    at least the policy's minimum (30): the earliest year a cost per person is dependable."""
+    at least the policy's minimum denominator: the earliest year a cost per person is
+    dependable."""
     people = site.frame.group_by("fiscal_year", "group").agg(pl.col(COUNT).max())
     for year in site.years:
         counts = people.filter(pl.col("fiscal_year") == year)
-        enough = counts.filter(pl.col(COUNT) >= DEFAULT_POLICY.min_denominator)
+        enough = counts.filter(pl.col(COUNT) >= policy_from_environment().min_denominator)
         if set(enough["group"]) >= set(GROUPS):
             return year
     return None
@@ -402,7 +404,7 @@ def saving_status(site: SiteCosts, baseline: int | None, followup: int | None) -
     if baseline is None:
         return (
             "No fiscal year had at least "
-            f"{DEFAULT_POLICY.min_denominator} people in both groups, so no dependable "
+            f"{policy_from_environment().min_denominator} people in both groups, so no dependable "
             "baseline exists for a saving."
         )
     if followup <= baseline:
@@ -576,7 +578,7 @@ def sentence_arguments(result: ViewResult) -> dict:
     ) or {}
     reason = marginal.get("saving_flag") or loaded.get("saving_flag") or ""
     reliability = "ok"
-    if reason == DEFAULT_POLICY.small_denominator_reason:
+    if reason == policy_from_environment().small_denominator_reason:
         reason, reliability = "", "insufficient"
     if reason or reliability != "ok":
         label = fiscal_year_words(year)  # no saving to measure against the baseline

@@ -110,7 +110,7 @@ def _one(protected: Protected, equal: dict[str, str]) -> tuple[int | None, str]:
 def _add(*cells: tuple[int | None, str]) -> tuple[int | None, str]:
     """The sum of published cells; unknown (None) when any part is withheld.
 
-    One cell keeps its own reason ("fewer than 11"); a sum with a withheld part
+    One cell keeps its own reason ("fewer than k"); a sum with a withheld part
     is only "partly withheld": the part's reason does not describe the sum.
     """
     if any(value is None for value, _ in cells):
@@ -318,7 +318,7 @@ def _unknown_share(
                 "decision_point": code,
                 "unknown": value,
                 "total": total,
-                # "fewer than 11" of the unknown count itself is said as is; a withheld
+                # "fewer than k" of the unknown count itself is said as is; a withheld
                 # total leaves the share unknown.
                 "count_flag": total_flag or ("" if value is not None else flag or "withheld"),
                 "unknown_flag": flag if value is None else "",

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from data_access import queries as q
 from data_access.audience import Audience
-from data_access.disclosure import publish_reference
+from data_access.disclosure import policy_from_environment, publish_reference
 from data_access.views.base import Selection, ViewResult, view, words
 
 RELEASE_COLUMNS = (
@@ -67,8 +67,12 @@ def release_table(history: pl.DataFrame) -> pl.DataFrame:
 def release_history_view(engine: sa.Engine, selection: Selection, audience: Audience) -> ViewResult:
     """Every loaded release (not only the selected one): the corrections log."""
     history = q.release_history(engine)
+    # The k recorded here is what the methods page states as the public threshold.
     table = publish_reference(
-        release_table(history), view="release_history.releases", audience=audience
+        release_table(history),
+        view="release_history.releases",
+        audience=audience,
+        policy=policy_from_environment(),
     )
     selected = history.filter(pl.col("release_id") == selection.release_id)
     facts = words(
@@ -89,16 +93,19 @@ def places_view(engine: sa.Engine, selection: Selection, audience: Audience) -> 
     """The release's sites and precincts, with the names the public knows them by."""
     sites = q.sites(engine, selection.release_id)
     precincts = q.precincts(engine, selection.release_id)
+    policy = policy_from_environment()
     tables = {
         "sites": publish_reference(
             sites.select("site_id", "site_name", "state", pl.col("launched").cast(pl.String)),
             view="places.sites",
             audience=audience,
+            policy=policy,
         ),
         "precincts": publish_reference(
             precincts.select("site_id", "precinct_id", "precinct_name"),
             view="places.precincts",
             audience=audience,
+            policy=policy,
         ),
     }
     return ViewResult("places", tables)

@@ -64,10 +64,12 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import (
-    DEFAULT_POLICY,
+    WITHHELD_COUNT_REASON,
     DerivedKind,
+    Policy,
     Protected,
     ProtectedCounts,
+    policy_from_environment,
     protect_comparison,
     protect_counts,
     protect_derived,
@@ -92,7 +94,6 @@ TREND_WINDOW = 12
 # The headline window, in order of preference: 12 months covers recent cohorts and is the
 # most common benchmark; 6 months when no 12-month comparison can be published.
 HEADLINE_WINDOWS: tuple[int, ...] = (12, 6, 24)
-STABLE_AT_RISK = 20
 OPEN = "open"
 DIMENSIONS = ("cohort", "group", "horizon", "status")
 # A stand-in cohort label for pooled counts fed to the fixed-window metric: its windows
@@ -303,6 +304,7 @@ def choose_design(
     designs on ties). The choice depends on the data only through which cells
     would be withheld, which the published flags show anyway.
     """
+    policy = policy_from_environment()
     tables: dict[tuple, pl.DataFrame] = {}
     best: tuple[int, RecidivismCube] | None = None
     windows = windows_of(follow_up_grid(frame, "quarterly"))
@@ -316,9 +318,9 @@ def choose_design(
         if audience is Audience.PUBLIC and design is not DESIGNS[-1]:
             # Cheap necessary conditions, so small sites do not pay for an audit of each
             # design: a small cell in a published line forces a complement in that line.
-            if _has_small(cells, [("group", by_column(w)) for w in windows]):
+            if _has_small(cells, [("group", by_column(w)) for w in windows], policy):
                 continue  # the pooled windows' own line would lose a count
-            if design.curve and _has_small(cells, [("group", "status")]):
+            if design.curve and _has_small(cells, [("group", "status")], policy):
                 continue  # the curve would be cut and its complements spread
         cube = protect_counts(
             cells,
@@ -328,6 +330,7 @@ def choose_design(
             margins=public_levels(windows, design),
             finest_published=False,
             audience=audience,
+            policy=policy,
         )
         result = RecidivismCube(cube, design, grid if design.curve else (), windows, as_of)
         withheld = _withheld_window_cells(cube, windows)
@@ -339,9 +342,9 @@ def choose_design(
     return best[1]
 
 
-def _has_small(cells: pl.DataFrame, levels: Sequence[tuple[str, ...]]) -> bool:
+def _has_small(cells: pl.DataFrame, levels: Sequence[tuple[str, ...]], policy: Policy) -> bool:
     """True when any exact cell of these levels is from 1 to k-1."""
-    k = DEFAULT_POLICY.k
+    k = policy.k
     for level in levels:
         sums = cells.group_by(list(level)).agg(pl.col(COUNT).sum())[COUNT]
         if ((sums > 0) & (sums < k)).any():
@@ -395,7 +398,7 @@ def _sum(*parts: tuple[int | None, str]) -> tuple[int | None, str]:
     """A sum of published cells: unknown (with the first reason) when any part is withheld."""
     reasons = [r for v, r in parts if v is None]
     if reasons:
-        return None, reasons[0] or DEFAULT_POLICY.derived_withheld_reason
+        return None, reasons[0] or WITHHELD_COUNT_REASON
     return sum(v for v, _ in parts), ""
 
 
@@ -501,7 +504,7 @@ def _span_columns(rc: RecidivismCube) -> list[pl.Expr]:
 # ------------------------------------------------------------------ the cumulative curve
 
 
-def _curve(rc: RecidivismCube, audience: Audience, view_name: str) -> Protected:
+def _curve(rc: RecidivismCube, audience: Audience, view_name: str, policy: Policy) -> Protected:
     """Life table per group over the quarterly grid, as far as its counts are published.
 
     N at the start of interval j is the people followed from entry minus the
@@ -509,7 +512,8 @@ def _curve(rc: RecidivismCube, audience: Audience, view_name: str) -> Protected:
     is never a small count. The curve stops at the first interval whose events
     or censored are withheld, or where fewer than k people remain at risk.
     """
-    k = DEFAULT_POLICY.k if audience is Audience.PUBLIC else 0
+    k = policy.k if audience is Audience.PUBLIC else 0
+    stable = policy.unstable_below
     totals = _cells(rc.cube, ("group",))
     status = _cells(rc.cube, ("group", "status"))
     rows = []
@@ -566,10 +570,10 @@ def _curve(rc: RecidivismCube, audience: Audience, view_name: str) -> Protected:
                     "ci_low": pl.Float64, "ci_high": pl.Float64},
         )  # fmt: skip
     table = table.join(shown, on=["group", "followup_months"], how="left").with_columns(
-        pl.when(pl.col("at_risk") < STABLE_AT_RISK)
-        .then(pl.lit(f"fewer than {STABLE_AT_RISK} people at risk: interpret with caution"))
-        .when(pl.col("events_so_far") < STABLE_AT_RISK)
-        .then(pl.lit(f"unstable: based on fewer than {STABLE_AT_RISK} events"))
+        pl.when(pl.col("at_risk") < stable)
+        .then(pl.lit(f"fewer than {stable} people at risk: interpret with caution"))
+        .when(pl.col("events_so_far") < stable)
+        .then(pl.lit(policy.unstable_note))
         .otherwise(pl.lit(""))
         .alias("stability")
     )
@@ -584,6 +588,7 @@ def _curve(rc: RecidivismCube, audience: Audience, view_name: str) -> Protected:
         withheld_flags=["input_flag"],
         keep_counts=True,
         audience=audience,
+        policy=policy,
     )
 
 
@@ -661,7 +666,7 @@ def recidivism_view(engine: sa.Engine, selection: Selection, audience: Audience)
     rates, comparison = _comparison_tables(rc, audience, "recidivism")
     tables: dict[str, Protected] = {"rates": rates, "comparison": comparison}
     if rc.grid:
-        tables["curve"] = _curve(rc, audience, "recidivism")
+        tables["curve"] = _curve(rc, audience, "recidivism", policy_from_environment())
     if TREND_WINDOW in rc.windows:
         end_quarter = f"{period.year}-Q{period.number if period.grain == 'quarter' else 4}"
         if "cohort12" in rc.design.trend:
@@ -748,7 +753,7 @@ def sentence_inputs(result: ViewResult, window_months: int | None = None) -> dic
     odds = _first(comparison, metric_id="recidivism.odds_ratio")
     reliability = rr.get("reliability") or "not_computable"
     if reliability == "not_computable" and rr.get("note", "") == "input withheld or missing":
-        withheld = rr.get("estimate_flag") or DEFAULT_POLICY.derived_withheld_reason
+        withheld = rr.get("estimate_flag") or WITHHELD_COUNT_REASON
     else:
         withheld = rr.get("estimate_flag") or None
     return {

@@ -22,7 +22,7 @@ stacking each precinct-quarter's non-enrolled referrals against its
 non-enrolled screening outcomes (the "north-west corner" rule).
 
 Time is published by quarter and year, never by month: monthly totals of small
-sites are mostly under 11 and would force many quarterly totals to be withheld
+sites are mostly under k and would force many quarterly totals to be withheld
 as complements. Staff see exact monthly figures through the same queries.
 """
 

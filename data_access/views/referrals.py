@@ -90,7 +90,7 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
     for stage, _, codes, *_ in _STAGES[1:]:
         values = [published.get(c, 0) for c in codes]
         counts[stage] = None if any(v is None for v in values) else sum(values)
-        # One outcome keeps its own reason ("fewer than 11"); a sum says why it is unknown.
+        # One outcome keeps its own reason ("fewer than k"); a sum says why it is unknown.
         flags[stage] = reasons.get(codes[0], "") if len(codes) == 1 else ""
     rows = [
         {

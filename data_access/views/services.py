@@ -26,9 +26,10 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import (
-    DEFAULT_POLICY,
+    WITHHELD_COUNT_REASON,
     DerivedKind,
     Protected,
+    policy_from_environment,
     protect_derived,
 )
 from data_access.metrics.stats import wilson
@@ -47,7 +48,6 @@ CASELOAD_DEFINITION = (
 )
 UNKNOWN_RACE = "unknown"
 NO_DATA = "no data for this period"
-_SMALL_AVERAGE = DEFAULT_POLICY.small_reason  # "fewer than 11": the average itself is small
 
 
 # ------------------------------------------------------------------ cubes and published cells
@@ -153,7 +153,7 @@ def _share_frame(counts: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("count_flag") != "")
         .then(pl.col("count_flag"))
         .when(pl.col("numerator").is_null() | pl.col("denominator").is_null())
-        .then(pl.lit(DEFAULT_POLICY.derived_withheld_reason))
+        .then(pl.lit(WITHHELD_COUNT_REASON))
         .otherwise(pl.lit(""))
         .alias("count_flag"),
     )
@@ -228,14 +228,16 @@ def _averages(
 ) -> pl.DataFrame:
     """Average monthly active caseload per period, from published participant-months.
 
-    The average is rounded to whole people; for the public an average of 1 to 10
-    is withheld as "fewer than 11", as a count of that size would be.
+    The average is rounded to whole people; for the public an average of 1 to k-1
+    is withheld as "fewer than k", as a count of that size would be. k is the
+    policy's, the same that protected the participant-months it is divided from.
     """
+    policy = policy_from_environment()
     months = [months_running(code, launched, as_of) for code in active["period"]]
     frame = active.with_columns(pl.Series("months", months, dtype=pl.Int64))
     average = (pl.col(COUNT) / pl.col("months")).round(0).cast(pl.Int64)
     frame = frame.with_columns(pl.when(pl.col("months") > 0).then(average).alias("average"))
-    small = (pl.col("average") > 0) & (pl.col("average") < DEFAULT_POLICY.k)
+    small = (pl.col("average") > 0) & (pl.col("average") < policy.k)
     if audience is Audience.STAFF:
         small = pl.lit(False)
     return frame.with_columns(
@@ -244,7 +246,7 @@ def _averages(
         .when(pl.col("months") == 0)
         .then(pl.lit(NO_DATA))
         .when(small.fill_null(False))
-        .then(pl.lit(_SMALL_AVERAGE))
+        .then(pl.lit(policy.small_reason))
         .otherwise(pl.lit(""))
         .alias("average_flag")
     )
