@@ -386,7 +386,8 @@ def aggregate(
 
     Returns the group columns (`period` first when a grain is asked for) and
     one column per measure, sorted by the group columns. Counts come back as
-    Int64 and money as Float64 on both databases.
+    Int64 and money as Float64 on both databases, and a scope with no rows
+    gives an empty frame of the same types (see `_with_sql_types`).
     """
     if table not in DIMENSIONS:
         raise ValueError(f"unknown table {table!r}")
