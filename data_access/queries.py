@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
+from decimal import Decimal
 
 import polars as pl
 import sqlalchemy as sa
@@ -100,9 +101,46 @@ def _connect(engine: sa.Engine):
 def _read(engine: sa.Engine, query: sa.Select) -> pl.DataFrame:
     with _connect(engine) as conn:
         try:
-            return pl.read_database(query, connection=conn)
+            frame = pl.read_database(query, connection=conn)
         except sa.exc.OperationalError as exc:
             raise unavailable("The {db} stopped answering", engine.url, exc) from exc
+    return _with_sql_types(frame, query)
+
+
+# The polars type each kind of SQL value comes back as when there are values to see.
+_POLARS_TYPE_OF = {
+    str: pl.String,
+    int: pl.Int64,
+    float: pl.Float64,
+    bool: pl.Boolean,
+    date: pl.Date,
+}
+
+
+def _with_sql_types(frame: pl.DataFrame, query: sa.Select) -> pl.DataFrame:
+    """Give a column with no value to infer from (no rows, or only NULLs) its SQL type.
+
+    polars infers types from the values it reads, so an empty result comes back
+    with every column of type Null, on SQLite and PostgreSQL alike. A caller that
+    joins it to a typed frame (a grid of precincts and months, say) then fails
+    with a SchemaError for a period that merely has no rows. A column that did
+    get values keeps the type polars gave it.
+    """
+    casts = []
+    for name, column in zip(frame.columns, query.selected_columns, strict=True):
+        if frame.schema[name] != pl.Null:
+            continue
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:  # a type without one (NULL literals): nothing to restore
+            continue
+        if python_type is Decimal:
+            dtype = pl.Decimal(38, column.type.scale or 0)  # as both drivers give NUMERIC
+        else:
+            dtype = _POLARS_TYPE_OF.get(python_type)
+        if dtype is not None:
+            casts.append(pl.col(name).cast(dtype))
+    return frame.with_columns(casts) if casts else frame
 
 
 RELEASE_LIST_SCHEMA = {
@@ -336,7 +374,8 @@ def aggregate(
 
     Returns the group columns (`period` first when a grain is asked for) and
     one column per measure, sorted by the group columns. Counts come back as
-    Int64 and money as Float64 on both databases.
+    Int64 and money as Float64 on both databases, and a scope with no rows
+    gives an empty frame of the same types (see `_with_sql_types`).
     """
     if table not in DIMENSIONS:
         raise ValueError(f"unknown table {table!r}")

@@ -90,6 +90,26 @@ def test_empty_scope_gives_zero_not_null(engine, release):
     assert q.month_range(engine, scope) is None
 
 
+def test_an_empty_result_has_the_types_of_a_full_one(engine, release):
+    # Without rows polars has no value to infer a type from; a Null-typed key column
+    # made the staff view's join onto its precinct-month grid fail (issue 11).
+    full = q.resolve_scope(engine, release, "sea")
+    empty = q.resolve_scope(engine, release, "sea", start_month="2024-06", end_month="2024-06")
+    for by in (["precinct_id"], ["precinct_id", "race_ethnicity"]):
+        found = q.aggregate(engine, "referrals", full, by=by, grain="month")
+        none = q.aggregate(engine, "referrals", empty, by=by, grain="month")
+        assert none.is_empty() and not found.is_empty()
+        assert none.schema == found.schema
+        assert none.schema["precinct_id"] == pl.String
+    assert q.aggregate(engine, "costs", empty, by=["fiscal_year"]).schema == pl.Schema(
+        {"fiscal_year": pl.Int64, "persons": pl.Int64, "total_cost_usd": pl.Float64}
+    )
+    assert q.sites(engine, "no-such-release").schema == q.sites(engine, release.release_id).schema
+    assert q.precincts(engine, release.release_id, "nowhere").schema == pl.Schema(
+        {"site_id": pl.String, "precinct_id": pl.String, "precinct_name": pl.String}
+    )
+
+
 def test_money_and_counts_have_the_same_types_on_both_databases(engine, release):
     scope = q.resolve_scope(engine, release, "sea")
     costs = q.aggregate(engine, "costs", scope, by=["group"])
