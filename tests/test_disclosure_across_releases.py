@@ -63,7 +63,7 @@ def _linked(frame: pl.DataFrame, june, as_of: dt.date):
         [publication],
         finest_then=lambda _p: frame.filter(pl.col("quarter") <= "2025-Q2"),
         levels_then=lambda p: {level: t.frame for level, t in p.value.levels.items()},
-        columns=["place", "kind", "quarter", "n"],
+        count="n",
     )
 
 

@@ -51,7 +51,7 @@ def test_page_lists_every_definition_the_rules_the_contract_and_the_releases(app
     # The data contract in brief and every release with its notes (the corrections log).
     tables = [d.value for d in at.dataframe]
     assert "referrals" in tables[0]["Table"].to_list()
-    assert tables[1]["Release"].to_list() == ["demo-2025-12", "demo-2025-06"]
+    assert tables[1]["Release"].to_list() == ["demo-2025-12", "demo-2025-09", "demo-2025-06"]
     assert "imported twice" in shown  # the demo correction, from the release notes
     assert "(shown on this dashboard now)" in shown
 

@@ -27,11 +27,11 @@ def test_landing_page_answers_the_three_questions_for_the_default_view(app_env):
 
 
 def test_landing_page_headline_is_the_referrals_views_number(app_env, demo_sqlite_url):
-    at = open_page(None, site="albany", period="2025")
+    at = open_page(None, site="seattle", period="2025")
     view = build(
         "referrals",
         make_engine(demo_sqlite_url),
-        Selection("demo-2025-12", "albany", "2025"),
+        Selection("demo-2025-12", "seattle", "2025"),
         Audience.PUBLIC,
     )
     current = view.table("change").frame["current"][0]

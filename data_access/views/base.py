@@ -232,6 +232,11 @@ def earlier_publications(
     found = ledger.publications(
         engine, cube=cube.cube_name, site_id=site_id, arguments=tuple(extra)
     )
+    # Under another threshold the reasons mean other ranges ("withheld to protect another
+    # cell" is at least k): a release re-protected after k changes is protected against the
+    # publications made under the same k only (docs/privacy.md, residual risks).
+    k = policy_from_environment().k
+    found = [p for p in found if p.k == k]
     return ledger.check_order(
         found, release_id, release.checksum, release.as_of, f"{cube.cube_name} of {site_id}"
     )
