@@ -322,6 +322,8 @@ def _unknown_share(
                 # total leaves the share unknown.
                 "count_flag": total_flag or ("" if value is not None else flag or "withheld"),
                 "unknown_flag": flag if value is None else "",
+                # The total's own reason: it is not withheld because its part is.
+                "total_flag": total_flag or "",
             }
         )
     schema = {
@@ -330,6 +332,7 @@ def _unknown_share(
         "total": pl.Int64,
         "count_flag": pl.String,
         "unknown_flag": pl.String,
+        "total_flag": pl.String,
     }
     frame = pl.DataFrame(rows, schema=schema)
     share = wilson(pl.col("unknown"), pl.col("total"))
@@ -339,13 +342,14 @@ def _unknown_share(
     return protect_derived(
         frame,
         view=view_name,
-        keys=["decision_point", "unknown_flag"],
+        keys=["decision_point"],
         numerator="unknown",
         denominator="total",
         estimates=["estimate", "ci_low", "ci_high"],
         kind=DerivedKind.PROPORTION,
         withheld_flags=["count_flag"],
         keep_counts=True,
+        count_flags={"unknown": "unknown_flag", "total": "total_flag"},
         audience=audience,
     )
 
