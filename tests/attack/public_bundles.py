@@ -64,17 +64,24 @@ WINDOWS = (6, 12, 24, 36)
 
 
 def reason_ranges(k: int) -> dict[str, tuple[float, float]]:
-    """What each documented reason lets a reader infer about the value it stands for."""
+    """What each reason docs/open-data.md lists lets a reader infer about a withheld count.
+
+    Reasons that say nothing about people at all (NOT_COMPUTABLE) are not here: such a
+    value is not a count of anyone.
+    """
     return {
         f"fewer than {k}": (1, k - 1),
         f"fewer than {k} (zeros withheld too)": (0, k - 1),
-        "withheld to protect another cell": (0, INF),
+        "withheld to protect another cell": (k, INF),
         "based on a withheld count": (0, INF),
         "partly withheld": (0, INF),
         f"based on fewer than {k} people": (0, INF),
         f"fewer than {k} people in the group are outside it": (0, INF),  # + a relation
         f"denominator under {30}": (0, INF),
     }
+
+
+NOT_COMPUTABLE = ("not available", "no data", "no data for this period", "no data for a group")
 
 
 def complement_reason(k: int) -> str:
@@ -160,9 +167,7 @@ def _derive(cube: str, attrs: dict[str, str], as_of: date) -> dict[str, str]:
         if "outcome" in attrs:
             o = attrs["outcome"]
             out.setdefault("referred", "no" if o == "not_referred" else "yes")
-            out.setdefault(
-                "enrolled", {"enrolled": "yes", "not_referred": "none"}.get(o, "no")
-            )
+            out.setdefault("enrolled", {"enrolled": "yes", "not_referred": "none"}.get(o, "no"))
             if o.startswith("excluded"):
                 out["screen"] = "excluded"
             elif o in ("enrolled", "declined", "pending"):
@@ -288,26 +293,61 @@ def _view_specs():
         race = {"race_ethnicity": row["race_ethnicity"]} if "race_ethnicity" in row else {}
         return {"numerator": {row["service"]: "yes", **race, **p}, "denominator": {**race, **p}}
 
+    def one(column, make):
+        return lambda r: {column: make(r)}
+
+    def sel(r):
+        return _selected(r)
+
     return {
-        "view-referrals-trend": ("referral_flow", lambda r: {"referrals": {"referred": "yes", "quarter": r["quarter"]}}),
-        "view-referrals-by_pathway": ("referral_flow", lambda r: {"referrals": {"pathway": r["pathway"], **_selected(r)}}),
-        "view-referrals-by_offense": ("referral_flow", lambda r: {"referrals": {"offense": r["offense"], **_selected(r)}}),
-        "view-referrals-by_precinct": ("referral_flow", lambda r: {"referrals": {"referred": "yes", "precinct_id": r["precinct_id"], **_selected(r)}}),
-        "view-referrals-change": ("referral_flow", lambda r: {"current": referrals_period(r, "period"), "base": referrals_period(r, "base_period")}),
+        "view-referrals-trend": (
+            "referral_flow",
+            one("referrals", lambda r: {"referred": "yes", "quarter": r["quarter"]}),
+        ),
+        "view-referrals-by_pathway": (
+            "referral_flow", one("referrals", lambda r: {"pathway": r["pathway"], **sel(r)})
+        ),
+        "view-referrals-by_offense": (
+            "referral_flow", one("referrals", lambda r: {"offense": r["offense"], **sel(r)})
+        ),
+        "view-referrals-by_precinct": (
+            "referral_flow",
+            one("referrals",
+                lambda r: {"referred": "yes", "precinct_id": r["precinct_id"], **sel(r)}),
+        ),
+        "view-referrals-change": (
+            "referral_flow",
+            lambda r: {"current": referrals_period(r, "period"),
+                       "base": referrals_period(r, "base_period")},
+        ),
         "view-referrals-funnel": ("referral_flow", funnel),
         "view-disparities-rates": ("referral_flow", disparity),
         "view-disparities-unknown_share": ("referral_flow", unknown_share),
-        "view-services-caseload_trend": ("caseload_services", lambda r: {"participant_months": _selected(r, "period")}),
-        "view-services-caseload_by_race": ("caseload_services", lambda r: {"participant_months": {"race_ethnicity": r["race_ethnicity"], **_selected(r)}}),
+        "view-services-caseload_trend": (
+            "caseload_services", one("participant_months", lambda r: _selected(r, "period"))
+        ),
+        "view-services-caseload_by_race": (
+            "caseload_services",
+            one("participant_months", lambda r: {"race_ethnicity": r["race_ethnicity"], **sel(r)}),
+        ),
         "view-services-uptake": ("caseload_services", uptake),
         "view-services-uptake_trend": ("caseload_services", uptake),
-        "view-services-uptake_by_race": ("caseload_services", lambda r: uptake(r, "selected_period")),
-        "view-services-unknown_race": ("caseload_services", lambda r: {"numerator": {"race_ethnicity": "unknown", "year": r["year"]}, "denominator": {"year": r["year"]}}),
+        "view-services-uptake_by_race": (
+            "caseload_services", lambda r: uptake(r, "selected_period")
+        ),
+        "view-services-unknown_race": (
+            "caseload_services",
+            lambda r: {"numerator": {"race_ethnicity": "unknown", "year": r["year"]},
+                       "denominator": {"year": r["year"]}},
+        ),
         "view-recidivism-rates": ("recidivism", rates),
         "view-recidivism_headline-rates": ("recidivism", rates),
         "view-recidivism-trend": ("recidivism", trend("cohort12")),
         "view-recidivism-trend_by_year": ("recidivism", trend("year12")),
-        "view-costs-persons": ("costs", lambda r: {"persons": {"fiscal_year": r["fiscal_year"], "group": r["group"]}}),
+        "view-costs-persons": (
+            "costs",
+            one("persons", lambda r: {"fiscal_year": r["fiscal_year"], "group": r["group"]}),
+        ),
     }  # fmt: skip
 
 
@@ -348,7 +388,8 @@ class Model:
     """Variables (one per quantity of each release) and linear relations between them."""
 
     k: int
-    names: list[tuple[int, str, str, Filter]] = field(default_factory=list)  # bundle, site, cube, key
+    # bundle, site, cube, key
+    names: list[tuple[int, str, str, Filter]] = field(default_factory=list)
     index: dict[tuple, int] = field(default_factory=dict)
     lo: list[float] = field(default_factory=list)
     hi: list[float] = field(default_factory=list)
@@ -398,7 +439,7 @@ class Model:
             self.published[v] = cell.value
             self.where[v] = self.where[v] or cell.where
             return v
-        if cell.flag.startswith("not available") or cell.flag in ("no data", "no data for this period"):
+        if cell.flag in NOT_COMPUTABLE:
             return v  # not computable: says nothing about the people
         low, high = ranges.get(cell.flag, (0, INF))
         if cell.flag not in ranges:
@@ -458,7 +499,7 @@ def add_release(model: Model, index: int, bundle: Bundle) -> dict[str, dict]:
         by_cube[table["cube"]].append(stem)
 
     # Margins: two tables of one cube add up to the same totals over what both determine.
-    for cube, stems in by_cube.items():
+    for stems in by_cube.values():
         exact = {frozenset(levels[s]["every_row"]) for s in stems}
         for s1, s2 in itertools.combinations(stems, 2):
             t1, t2 = levels[s1], levels[s2]
@@ -555,21 +596,38 @@ def _matching(model: Model, levels: dict, stems: Sequence[str], cell: Cell, cach
 MONTH = re.compile(r"\b(\d{4})-(\d{2})\b")
 
 
-def corrections(later: Bundle, earlier: Bundle) -> dict[str, set[str]]:
-    """Periods the corrections log says may have changed: site -> quarter and year codes.
+CUBE_WORDS = {
+    "referral_flow": ("referral", "screening", "enrol", "eligible contact"),
+    "caseload_services": ("caseload", "service", "participant"),
+    "recidivism": ("re-arrest", "rearrest", "recidivism", "cohort"),
+    "costs": ("cost",),
+}
 
-    The notes are prose; the attacker reads them as a cautious reader would: every
-    month they name (YYYY-MM) may have changed, for every site they name (every
-    site when they name none), in every table.
+
+def corrections(later: Bundle, release_ids: Iterable[str]) -> dict[tuple[str, str], set[str]]:
+    """Periods the corrections log says may have changed: (site, cube) -> period codes.
+
+    The notes are prose; the attacker reads them as a cautious reader would: each
+    sentence naming a month (YYYY-MM) says that month's quarter and year may have
+    changed, for the sites it names (every site when it names none) and the cubes
+    whose words it uses (every cube when it uses none).
     """
-    months = {(int(y), int(m)) for y, m in MONTH.findall(later.notes)}
-    if not months:
-        return {}
-    named = [s for s, name in later.site_names.items() if name and name in later.notes]
-    periods = set()
-    for y, m in months:
-        periods |= {str(y), f"{y}-Q{(m - 1) // 3 + 1}"}
-    return {s: periods for s in (named or later.site_names)}
+    text = later.notes
+    for release_id in release_ids:
+        text = text.replace(release_id, "")  # "demo-2025-06" names a release, not a month
+    changed: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for sentence in re.split(r"(?<=[.;])\s+", text):
+        months = {(int(y), int(m)) for y, m in MONTH.findall(sentence) if 1 <= int(m) <= 12}
+        if not months:
+            continue
+        lower = sentence.lower()
+        sites = [s for s, n in later.site_names.items() if n and n.lower() in lower]
+        cubes = [c for c, words in CUBE_WORDS.items() if any(w in lower for w in words)]
+        for site in sites or later.site_names:
+            for cube in cubes or CUBE_WORDS:
+                for y, m in months:
+                    changed[(site, cube)] |= {str(y), f"{y}-Q{(m - 1) // 3 + 1}"}
+    return changed
 
 
 def _period_end(attr: str, code: str) -> date:
@@ -587,30 +645,36 @@ class Difference:
     name: tuple
 
 
-def link_releases(model: Model, bundles: Sequence[Bundle], order: Sequence[int]) -> list[Difference]:
+def link_releases(
+    model: Model, bundles: Sequence[Bundle], order: Sequence[int]
+) -> list[Difference]:
     """Relations between consecutive releases, and the differences an attacker would take."""
     by_bundle: dict[int, list[int]] = defaultdict(list)
     for v, name in enumerate(model.names):
         by_bundle[name[0]].append(v)
     differences = []
     for a, b in itertools.pairwise(order):
-        corrected = corrections(bundles[b], bundles[a])
+        corrected = corrections(bundles[b], [x.release_id for x in bundles])
         as_of = bundles[a].as_of
         for va in by_bundle[a]:
             _, site, cube, key = model.names[va]
             vb = model.index.get((b, site, cube, key))
             if vb is None:
                 continue
-            rule = _rule(model, a, site, cube, dict(key), as_of, corrected.get(site, set()))
+            rule = _rule(model, a, site, cube, dict(key), as_of, corrected.get((site, cube), set()))
             if rule == "equal":
-                model.relate([(vb, 1.0), (va, -1.0)], "=", 0.0,
-                             f"{model.where[va]} unchanged in the next release", cross=True)  # fmt: skip
+                same = f"{model.where[va]} unchanged in the next release"
+                model.relate([(vb, 1.0), (va, -1.0)], "=", 0.0, same, cross=True)
                 continue
             mechanism, grows = rule
             if grows == "up":
-                model.relate([(vb, 1.0), (va, -1.0)], ">=", 0.0, f"{model.where[va]} only grows", True)
+                model.relate(
+                    [(vb, 1.0), (va, -1.0)], ">=", 0.0, f"{model.where[va]} only grows", True
+                )
             elif grows == "down":
-                model.relate([(va, 1.0), (vb, -1.0)], ">=", 0.0, f"{model.where[va]} only falls", True)
+                model.relate(
+                    [(va, 1.0), (vb, -1.0)], ">=", 0.0, f"{model.where[va]} only falls", True
+                )
             differences.append(Difference(vb, va, mechanism, (site, cube, key)))
     return differences
 
@@ -621,8 +685,6 @@ PENDING_DIMS = ("outcome", "enrolled", "screen")
 def _rule(model, a, site, cube, key, as_of, corrected):
     """How a quantity of release `a` relates to the same quantity in the next release."""
     periods = {a: key[a] for a in PERIOD_ATTRS if a in key and _period_attr(key[a])}
-    if any(code in corrected for code in periods.values()):
-        return ("correction", None)
     if not periods:
         # A pooled figure over every closed cohort: it grows as cohorts close.
         grows = "up" if not any(v == "na" for v in key.values()) and "status" not in key else None
@@ -633,10 +695,10 @@ def _rule(model, a, site, cube, key, as_of, corrected):
         end = date(end.year + 1, 12, 31)  # its last cohort's 12-month window
     if end > as_of:
         return ("pooled window" if attr == "year12" else "partial year", "up")
+    if code in corrected:
+        return ("correction", None)
     if cube == "referral_flow" and any(d in key for d in PENDING_DIMS):
-        pending = model.index.get(
-            (a, site, cube, _key({"outcome": "pending", attr: code}))
-        )
+        pending = model.index.get((a, site, cube, _key({"outcome": "pending", attr: code})))
         if pending is not None and model.published[pending] != 0:
             return ("pending screening resolved", _pending_direction(key))
     return "equal"
@@ -923,8 +985,12 @@ def attack(folders: Sequence[Path], k: int = DEFAULT_K) -> Report:
             lo, hi = union.value_range(v)
             if lo == hi:
                 findings.append(
-                    Finding("closed period re-protected differently",
-                            _describe(model, bundles, v), lo, hi)  # fmt: skip
+                    Finding(
+                        "closed period re-protected differently",
+                        _describe(model, bundles, v),
+                        lo,
+                        hi,
+                    )  # fmt: skip
                 )
     seen = set()
     for d in differences:
@@ -936,8 +1002,8 @@ def attack(folders: Sequence[Path], k: int = DEFAULT_K) -> Report:
         if not small or (d.name, lo, hi) in seen:
             continue
         seen.add((d.name, lo, hi))
-        what = (f"{_describe(model, bundles, d.later)} minus "
-                f"{bundles[model.names[d.earlier][0]].release_id} [{model.where[d.earlier]}]")  # fmt: skip
+        earlier = f"{bundles[model.names[d.earlier][0]].release_id} [{model.where[d.earlier]}]"
+        what = f"{_describe(model, bundles, d.later)} minus {earlier}"
         findings.append(Finding(d.mechanism, what, lo, hi))
     problems = [*model.problems, *within.problems]
     if union is not within:
@@ -959,7 +1025,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundles", nargs="+", type=Path, metavar="BUNDLE_DIR")
     parser.add_argument("--k", type=int, default=DEFAULT_K, help="the threshold (default 11)")
-    parser.add_argument("--examples", type=int, default=0, help="findings shown per mechanism (0: all)")
+    parser.add_argument(
+        "--examples", type=int, default=0, help="findings shown per mechanism (0: all)"
+    )
     args = parser.parse_args(argv)
     for folder in args.bundles:
         if not (folder / "README.md").is_file() or not (folder / "releases.csv").is_file():
