@@ -687,7 +687,8 @@ def _rule(model, a, site, cube, key, as_of, corrected):
     periods = {a: key[a] for a in PERIOD_ATTRS if a in key and _period_attr(key[a])}
     if not periods:
         # A pooled figure over every closed cohort: it grows as cohorts close.
-        grows = "up" if not any(v == "na" for v in key.values()) and "status" not in key else None
+        # ("open" pools the cohorts of years not closed yet: they leave it as years close.)
+        grows = None if {"na", "open"} & set(key.values()) or "status" in key else "up"
         return ("pooled window", grows)
     attr, code = next(iter(periods.items()))
     end = _period_end(attr, code)
@@ -725,6 +726,10 @@ class Finding:
     what: str
     low: float
     high: float
+
+    def small(self, k: int) -> bool:
+        """The finding gives away a count of 1 to k-1 people (or minus one)."""
+        return (1 <= self.low and self.high <= k - 1) or (1 - k <= self.low and self.high <= -1)
 
     def __str__(self) -> str:
         shown = f"= {self.low:g}" if self.low == self.high else f"in {self.low:g}..{self.high:g}"
@@ -1034,7 +1039,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"{folder} is not an open-data bundle (no README.md or releases.csv)")
     report = attack(args.bundles, args.k)
     for mechanism, found in report.by_mechanism().items():
-        print(f"{mechanism}: {len(found)}")
+        small = sum(1 for f in found if f.small(args.k))
+        print(f"{mechanism}: {len(found)} ({small} of them a count of 1 to {args.k - 1})")
         for f in found[: args.examples or None]:
             print(f"  {f}")
     for problem in report.problems:
