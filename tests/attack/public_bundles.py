@@ -21,7 +21,12 @@ Every withheld cell gets the range its reason allows (REASON_RANGES, the list
 docs/open-data.md documents) and every cell is a whole number of 0 or more. With
 HiGHS it then solves, for every withheld cell, its smallest and largest value,
 and for every quantity published in two releases that may legitimately differ,
-the range of the later value minus the earlier. Findings:
+the range of the later value minus the earlier (linear programming; the bounds
+are rounded inward to whole numbers, the cheap part of integrality). The model
+is one variable per quantity of each release (a count cell and a view number
+about the same people are one quantity), split into independent components; a
+few vertices of each component are sampled first, so a cell seen taking two
+whole values needs no solve of its own. Findings:
 
 - a withheld cell pinned to one value (within one release, or only once the
   releases are combined);
@@ -61,6 +66,7 @@ PERIOD_ATTRS = ("quarter", "year", "cohort12", "year12", "fiscal_year")
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 YEAR = re.compile(r"^\d{4}$")
 WINDOWS = (6, 12, 24, 36)
+COMBINED_RACES = "other_combined"
 
 
 def reason_ranges(k: int) -> dict[str, tuple[float, float]]:
@@ -201,7 +207,7 @@ def _number(text: str) -> float | None:
 COUNT_FILE = re.compile(r"^count-(?P<cube>[a-z_]+)-by-(?P<level>.+)$")
 
 
-def count_cells(index: int, bundle: Bundle) -> tuple[list[Cell], dict[str, list[dict]]]:
+def count_cells(index: int, bundle: Bundle) -> tuple[list[Cell], dict[str, dict]]:
     """Every cell of every count table, and each table's rows with their attributes."""
     cells, levels = [], {}
     for stem, rows in bundle.tables.items():
@@ -659,7 +665,9 @@ def link_releases(
         for va in by_bundle[a]:
             _, site, cube, key = model.names[va]
             vb = model.index.get((b, site, cube, key))
-            if vb is None:
+            if vb is None or COMBINED_RACES in dict(key).values():
+                # A combined race group folds whichever groups are small in that release:
+                # the same code need not be the same people in two releases.
                 continue
             rule = _rule(model, a, site, cube, dict(key), as_of, corrected.get((site, cube), set()))
             if rule == "equal":
