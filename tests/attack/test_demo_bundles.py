@@ -5,9 +5,11 @@ earlier release (issue 11, items 1-3). Measured on the two demo releases (Dec 20
 within one release the funnel gives away "excluded (any reason)" in 7 Seattle quarters
 (6 per release); comparing the releases gives away 101 exact counts of 1 to 10 people
 (23 closed periods re-protected differently, 10 partial years, 68 pooled re-arrest
-windows), besides ranges inside 1..10 and the corrected and pending-screening cells. Switch it on by deleting `pytestmark` below; `strict=True` makes the run
-fail as soon as the attack finds nothing, so it cannot be forgotten, and `raises`
-keeps a crash (of the export or of the attacker) a failure meanwhile.
+windows), besides ranges inside 1..10 and the corrected and pending-screening cells.
+
+Switch it on by deleting `pytestmark` below. Until then `strict=True` makes the run fail
+as soon as the attack finds nothing, so it cannot be forgotten, and `raises` keeps a
+crash (of the export or of the attacker) a failure meanwhile.
 """
 
 from __future__ import annotations
