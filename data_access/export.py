@@ -13,8 +13,9 @@ Layout (public; a staff export prefixes every file with "STAFF-ONLY-"):
     DIR/README.md                 release, as_of, rules with k, files, definitions
     DIR/data-dictionary.csv       table, column, type, meaning
     DIR/codes.csv, metric-definitions.csv, sites.csv, precincts.csv, releases.csv
-    DIR/count-<cube>-by-<level>.csv   one per published level of each cube
+    DIR/count-<cube>-by-<level>.csv   one per published level of each cube (zeros as 0)
     DIR/view-<view>-<table>.csv       one per table of each view
+    DIR/SHA256SUMS                    SHA-256 of every file above (`sha256sum -c`)
     DIR/<bundle name>.zip             all of the above in one folder
 
 The directory appears whole or not at all: files are written into a hidden
@@ -23,6 +24,7 @@ folder beside DIR, which is renamed to DIR only once everything is written.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import secrets
@@ -60,12 +62,16 @@ from data_access.export_sources import (
     periods_of_site,
 )
 from data_access.export_text import STAFF_LABEL, FileNote, readme
+from data_access.export_zeros import with_zeros
 from data_access.metrics.registry import registry_frame
 from data_access.periods import YEAR
 
 STAFF_PREFIX = "STAFF-ONLY-"
 PERIOD_SCOPES = ("all", "years")
 NOT_AVAILABLE = "not available"
+MANIFEST = "SHA256SUMS"
+INPUT_CHECKSUM = "checksum"
+COUNTS = frozenset({"count", "average count", "count difference"})
 
 __all__ = [
     "CUBES",
@@ -78,6 +84,7 @@ __all__ = [
     "bundle_name",
     "bundle_zip",
     "complete_flags",
+    "manifest",
     "write_bundle",
     "zip_bytes",
 ]
@@ -128,11 +135,22 @@ def complete_flags(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:
     Views give some numbers a flag of their own and let others share one (an
     interval's bounds share the estimate's flag). In the bundle every number has
     its own, so "empty" always comes with a reason: an empty number without a
-    reason of its own borrows the reason of its row ("not available" if none).
+    reason of its own borrows the reason of its row's estimate, else of another
+    number of its row ("not available" if none).
     Only text is added; no number changes. Numbers that name a row (a fiscal
     year, a follow-up length) are never withheld and get no flag.
     """
     flags = [c for c in frame.columns if c.endswith(FLAG_SUFFIX)]
+    # A count's reason describes that count only ("fewer than 11" is about the part, not
+    # the total): a value without a reason of its own borrows first the reason of the
+    # row's estimate (an interval's bounds share it), and a count's only as a last resort.
+    schema = frame.schema
+
+    def is_count(flag: str) -> bool:
+        column = flag.removesuffix(FLAG_SUFFIX)
+        return column in schema and describe(table, column, schema[column])[0].type in COUNTS
+
+    flags = sorted(flags, key=is_count)
     row_reason = pl.coalesce(
         *[pl.when(pl.col(f).fill_null("") != "").then(pl.col(f)) for f in flags],
         pl.lit(NOT_AVAILABLE),
@@ -248,7 +266,7 @@ def iter_bundle(
         ),
         (
             "releases",
-            history.table("releases").frame,
+            _public_releases(history.table("releases").frame, audience),
             "Every release the dashboard holds, with its notes: the corrections log.",
         ),
         ("metric-definitions", registry_frame(), "Every metric's definition (as in this README)."),
@@ -284,17 +302,42 @@ def iter_bundle(
     name = _file("README", audience, ".md")
     bundle.files[name] = text.encode("utf-8")
     yield name, bundle.files[name]
+    # Last, over every file above: what a reader checks the files against.
+    name = _file(MANIFEST, audience, "")
+    bundle.files[name] = manifest(bundle.files)
+    yield name, bundle.files[name]
+
+
+def manifest(files: dict[str, bytes]) -> bytes:
+    """`sha256sum` lines for the files: `sha256sum -c SHA256SUMS` checks a copy of the bundle."""
+    return "".join(
+        f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in files.items()
+    ).encode("ascii")
+
+
+def _public_releases(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:
+    """The releases table without the fingerprint of the confidential input files.
+
+    That fingerprint (SHA-256 of the site's release files, which hold counts of 1 to
+    k-1) would let anyone confirm a guess of those files; the public bundle carries the
+    SHA-256 of its own, published files instead (MANIFEST).
+    """
+    if audience is Audience.PUBLIC and INPUT_CHECKSUM in frame.columns:
+        return frame.drop(INPUT_CHECKSUM)
+    return frame
 
 
 def _bundle_table(table: CollectedTable, audience: Audience) -> BundleTable:
+    frame = table.frame
     if table.kind == "count level":
         about = f"Counts of people by {', '.join(table.level)} ({table.source})."
+        frame = with_zeros(frame, table.level, table.count_column)
     else:
         about = f"The {table.source}."
     return BundleTable(
         table.name,
         _file(table.name, audience),
-        complete_flags(table.frame, table.name),
+        complete_flags(frame, table.name),
         about,
         table,
     )

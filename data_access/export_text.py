@@ -130,6 +130,9 @@ def readme(
         f'"{shown.derived_withheld_reason}", '
         '"not available"); it is empty when the number is shown. A `<column>_reliability` '
         'column marks shown estimates to read with care ("unstable: ...").',
+        "- `SHA256SUMS` lists the SHA-256 fingerprint of every other file of the bundle "
+        "(`sha256sum -c SHA256SUMS` checks a copy); compare it with the one the program "
+        "publishes to know that you hold the files it released.",
         "- Shares are fractions: 0.25 means 25%. Intervals are 95% intervals.",
         "- Cells that begin with `=`, `+`, `-` or `@` start with an apostrophe so that a "
         "spreadsheet shows them as text instead of running them as a formula.",

@@ -10,10 +10,14 @@ views' rows equal what the pages get from the same views.
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib
 import io
 import math
 import pkgutil
+import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -154,7 +158,7 @@ def test_every_published_count_level_passes_the_exact_audit_as_exported(public_b
     for cube in CUBES:
         for site_id, years in bundle.site_years.items():
             found = cube.build(demo_engine, release, site_id, Audience.PUBLIC, years)
-            rows_expected: dict[tuple[str, ...], int] = {}
+            cube_rows: dict[tuple[str, ...], list[pl.DataFrame]] = {}
             for counts in found:  # one cube, or one per year
                 tables = {}
                 for level in counts.levels:
@@ -166,7 +170,9 @@ def test_every_published_count_level_passes_the_exact_audit_as_exported(public_b
                         pl.col(counts.count).cast(pl.Int64),
                         pl.col(f"{counts.count}_flag").fill_null(""),
                     )
-                    rows_expected[level] = rows_expected.get(level, 0) + counts.levels[level].height
+                    cube_rows.setdefault(level, []).append(
+                        counts.levels[level].frame.select(pl.col(c).cast(pl.String) for c in level)
+                    )
                 truth = cube.finest(demo_engine, release, site_id) if cube.finest else None
                 report = audit_published(
                     tables,
@@ -178,10 +184,16 @@ def test_every_published_count_level_passes_the_exact_audit_as_exported(public_b
                 )
                 report.raise_for_problems()
                 audited += sum(t.height for t in tables.values())
-            # Every exported row of the site belongs to a cube that was audited.
-            for level, expected in rows_expected.items():
+            # Every exported row of the site is a cell of a cube that was audited, or a zero
+            # written for a combination the cube holds nobody in.
+            for level, frames in cube_rows.items():
                 exported = _read(folder / f"{count_table_name(cube.name, level)}.csv")
-                assert exported.filter(pl.col("site_id") == site_id).height == expected
+                site = exported.filter(pl.col("site_id") == site_id)
+                cells = pl.concat(frames)
+                assert site.join(cells, on=list(level), how="semi").height == cells.height
+                added = site.join(cells, on=list(level), how="anti")
+                assert (added[counts.count] == "0").all(), (cube.name, level, site_id)
+                assert (added[f"{counts.count}_flag"].fill_null("") == "").all()
     assert audited > 5000
 
 
@@ -430,3 +442,55 @@ def test_docs_describe_every_file_of_the_bundle(public_export):
     doc = (Path(__file__).resolve().parent.parent / "docs" / "open-data.md").read_text("utf-8")
     missing = [p.name for p in sorted(public_export.glob("*.csv")) if f"`{p.name}`" not in doc]
     assert missing == [], "document these files in docs/open-data.md"
+
+
+def _documented_reasons() -> set[str]:
+    """The reasons listed in docs/open-data.md, "Why a value is empty: every reason"."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "open-data.md").read_text("utf-8")
+    section = text.split("## Why a value is empty", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("bundle", ["public_export", "albany_every_period"])
+def test_every_reason_in_the_bundle_is_in_the_documented_list(bundle, request):
+    folder = request.getfixturevalue(bundle)
+    found: set[str] = set()
+    for path in folder.glob("*.csv"):
+        frame = _read(path)
+        for column in (c for c in frame.columns if c.endswith("_flag")):
+            found |= set(frame[column].drop_nulls().to_list()) - {""}
+    assert {"fewer than 11", "withheld to protect another cell"} <= found
+    undocumented_reasons = sorted(found - _documented_reasons())
+    assert undocumented_reasons == [], "list these reasons in docs/open-data.md"
+
+
+def test_a_zero_is_written_0_in_the_count_tables(public_export):
+    frame = _read(public_export / "count-referral_flow-by-outcome-quarter.csv")
+    # Every outcome a site uses has a row in every quarter of that site: no row is missing,
+    # so a reader never has to guess whether an absent row is a zero.
+    for (site,), rows in frame.group_by("site_id"):
+        expected = rows["outcome"].n_unique() * rows["quarter"].n_unique()
+        assert rows.height == expected, site
+    zeros = frame.filter(pl.col("persons") == "0")
+    assert zeros.height > 0 and (zeros["persons_flag"].fill_null("") == "").all()
+
+
+def test_sha256sums_fingerprint_the_published_files_not_the_confidential_ones(
+    public_export, demo_engine
+):
+    lines = (public_export / "SHA256SUMS").read_text("ascii").splitlines()
+    listed = dict(reversed(line.split("  ", 1)) for line in lines)
+    published = {p.name for p in public_export.iterdir() if p.suffix != ".zip"} - {"SHA256SUMS"}
+    assert set(listed) == published
+    for name, digest in listed.items():
+        assert hashlib.sha256((public_export / name).read_bytes()).hexdigest() == digest, name
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"],
+                               cwd=public_export, capture_output=True, text=True)  # fmt: skip
+        assert check.returncode == 0, check.stdout + check.stderr
+    # The fingerprint of the site's input files (which hold the small counts) is not
+    # published: it would confirm a guess of those files.
+    assert "checksum" not in _read(public_export / "releases.csv").columns
+    inputs = [r.checksum for r in q.list_releases(demo_engine)]
+    everything = b"".join((public_export / name).read_bytes() for name in listed)
+    assert inputs and not any(c.encode() in everything for c in inputs)

@@ -160,6 +160,35 @@ def test_unknown_race_share_uses_the_published_totals(engine):
     assert row["estimate"] == pytest.approx(unknown / total)
 
 
+def test_a_withheld_unknown_count_does_not_withhold_the_published_total(engine):
+    # Seattle 2024: the referrals of unknown race are 1 to 10, so the share is withheld,
+    # but the year's referrals are published by the cube, and the view shows them with
+    # their own (empty) reason, not the part's "fewer than 11".
+    cube = _cube(engine)
+    total = _cell(cube, ("referred", "year"), referred="yes", year="2024")
+    assert total is not None and total >= 11
+    table = _view(engine, period="2024").table("unknown_share")
+    row = _row(table, decision_point="referral_to_enrollment")
+    assert row["unknown"] is None and row["unknown_flag"] == "fewer than 11"
+    assert (row["total"], row["total_flag"]) == (total, "")
+    assert row["estimate"] is None
+
+
+def test_the_unknown_count_of_a_share_has_its_own_reason_not_its_events(engine):
+    # Seattle 2017: eligible police contacts of unknown race are the referred ones (1 to 10,
+    # withheld) plus the ones not referred (published). Their sum is withheld as a sum
+    # ("partly withheld"), not with the referred part's "fewer than 11": it is at least 11.
+    cube = _cube(engine)
+    level = ("route", "referred", "year", "race_ethnicity")
+    cell = {"route": "police", "year": "2017", "race_ethnicity": "unknown"}
+    not_referred = _cell(cube, level, referred="no", **cell)
+    assert not_referred is not None and not_referred >= 11
+    assert _cell(cube, level, referred="yes", **cell) is None
+    table = _view(engine, period="2017").table("unknown_share")
+    row = _row(table, decision_point="eligible_contact_to_referral")
+    assert (row["unknown"], row["unknown_flag"]) == (None, "partly withheld")
+
+
 def test_representation_ratio_against_adult_residents(engine):
     cube = _cube(engine)
     year = {"referred": "yes", "year": "2025"}

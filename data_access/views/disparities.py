@@ -127,7 +127,8 @@ def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -
     them) the police step has no base, so it is left out, not shown as 100%.
 
     Columns: decision_point, race_ethnicity, events, base, input_flag (the
-    cube's reason when a count behind the row is withheld). A race absent from
+    cube's reason when a count behind the row is withheld), base_flag (the
+    base's own reason: "partly withheld" for a sum). A race absent from
     a level had nobody there (the cube publishes no zero cells).
     """
     rows = []
@@ -162,6 +163,7 @@ def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -
                     "events": event[0],
                     "base": base[0],
                     "input_flag": event[1] or base[1],
+                    "base_flag": base[1],  # the base's own reason, not its events'
                 }
             )
     schema = {
@@ -170,6 +172,7 @@ def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -
         "events": pl.Int64,
         "base": pl.Int64,
         "input_flag": pl.String,
+        "base_flag": pl.String,
     }
     order = {code: i for i, code in enumerate(RACES)}
     frame = pl.DataFrame(rows, schema=schema)
@@ -233,7 +236,7 @@ def _rri(counts: pl.DataFrame, reference: str, view_name: str, audience: Audienc
             continue
         parts.append(
             relative_rate_index(
-                part.drop("decision_point", "input_flag"),
+                part.drop("decision_point", "input_flag", "base_flag"),
                 "events",
                 "base",
                 reference=reference,
@@ -312,7 +315,7 @@ def _unknown_share(
         if unknown.is_empty():
             value, flag = 0, ""
         else:
-            value, flag = unknown["base"][0], unknown["input_flag"][0] or ""
+            value, flag = unknown["base"][0], unknown["base_flag"][0] or ""
         rows.append(
             {
                 "decision_point": code,
@@ -322,6 +325,8 @@ def _unknown_share(
                 # total leaves the share unknown.
                 "count_flag": total_flag or ("" if value is not None else flag or "withheld"),
                 "unknown_flag": flag if value is None else "",
+                # The total's own reason: it is not withheld because its part is.
+                "total_flag": total_flag or "",
             }
         )
     schema = {
@@ -330,6 +335,7 @@ def _unknown_share(
         "total": pl.Int64,
         "count_flag": pl.String,
         "unknown_flag": pl.String,
+        "total_flag": pl.String,
     }
     frame = pl.DataFrame(rows, schema=schema)
     share = wilson(pl.col("unknown"), pl.col("total"))
@@ -339,13 +345,14 @@ def _unknown_share(
     return protect_derived(
         frame,
         view=view_name,
-        keys=["decision_point", "unknown_flag"],
+        keys=["decision_point"],
         numerator="unknown",
         denominator="total",
         estimates=["estimate", "ci_low", "ci_high"],
         kind=DerivedKind.PROPORTION,
         withheld_flags=["count_flag"],
         keep_counts=True,
+        count_flags={"unknown": "unknown_flag", "total": "total_flag"},
         audience=audience,
     )
 
