@@ -122,6 +122,12 @@ COLUMNS: dict[str, ColumnEntry] = {
         CODE,
         "'yes' enrolled in LEAD, 'no' referred but not enrolled, 'none' not referred.",
     ),
+    "screen": _e(
+        CODE,
+        "The screening funnel's stage: 'excluded' (any exclusion reason), 'eligible' "
+        "(enrolled, declined or pending), 'none' (not referred, or a site that publishes "
+        "no screening table).",
+    ),
     **{name: _e(CODE, meaning) for name, meaning in _CODE_MEANINGS.items()},
     # Counts of people
     "persons": _e(COUNT, "People in this cell of the table."),
@@ -397,6 +403,11 @@ EXTRA_CODES: dict[str, dict[str, str]] = {
     "referred": {"yes": "Referred to LEAD", "no": "Eligible contact, not referred"},
     "route": {"police": "Police referral or eligible contact", "community": "Community referral"},
     "enrolled": {"yes": "Enrolled", "no": "Referred, not enrolled", "none": "Not referred"},
+    "screen": {
+        "excluded": "Screened out (any exclusion reason)",
+        "eligible": "Eligible (enrolled, declined or pending)",
+        "none": "Not referred, or no screening published",
+    },
     "comparison": {"previous": "The period before", "year_ago": "The same period a year earlier"},
     "race_ethnicity": {COMBINED_RACE_CODE: COMBINED_RACE_LABEL},
     "decision_point": {
