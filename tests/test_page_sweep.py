@@ -1,0 +1,112 @@
+"""Every public page on the filter choices its own sidebar offers, on the demo data (issue 17).
+
+The page tests each try a few chosen views; a visitor can choose about 1,700 per
+page, and one page in eight of the Services views crashed on a choice none of
+them tried (a precinct before LEAD worked there). This sweep renders each page
+of dashboard.py's public list on the edges of every release and site (first and
+last periods, each precinct) and a seeded draw of the rest (tests/filter_sweep.py),
+plus the page's own choices where a page has them, and fails with the address of
+every choice that showed an exception or an error box.
+
+Cubes are computed up front for both releases, as `make run` does with
+`precompute`, so the sweep times page runs rather than the first disclosure audit.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apptest_support import DASHBOARD, open_page, show
+from filter_sweep import Choice, public_pages, sidebar_choices, sweep_sample
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+from data_access import queries
+from data_access.db import make_engine
+from data_access.precompute import precompute_release
+
+PAGES = public_pages(Path(DASHBOARD))
+EXTRA = 8  # random choices per page beyond the edges; the edges are about 50
+FILTERS = ("release", "site", "period", "precinct")
+
+
+@pytest.fixture(scope="module")
+def swept_sites(demo_sqlite_url):
+    engine = make_engine(demo_sqlite_url)
+    try:
+        for release in queries.list_releases(engine):
+            precompute_release(engine, release.release_id, jobs=2)
+        return sidebar_choices(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def error_details():
+    """The real exception in a failure message, not the public's redacted one."""
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    yield
+    config.set_option("client.showErrorDetails", before)
+
+
+def problems(at: AppTest, where: str, choice: Choice) -> list[str]:
+    """What a visitor would see go wrong: an exception, an error box, another view."""
+    found = [f"{where}: {e.message} {''.join(e.stack_trace[-3:])}" for e in at.exception]
+    found += [f"{where}: error shown: {e.value}" for e in at.error]
+    if not found:
+        shown = {w.key: w.value for w in at.selectbox if w.key}
+        asked = choice.query()
+        found += [
+            f"{where}: the sidebar shows {key} {shown.get(f'w_{key}')!r}, not {asked[key]!r}"
+            for key in FILTERS
+            if shown.get(f"w_{key}") != asked[key]
+        ]
+    return found
+
+
+def _widget(widgets, key: str):
+    return next((w for w in widgets if w.key == key), None)
+
+
+def page_choices(at: AppTest, page: str, rng: random.Random) -> Iterator[str]:
+    """Change the page's own widgets one at a time, as a visitor would; yield what changed.
+
+    A generator, so the caller checks the page after each change before the next.
+    """
+    if page == "services" and rng.random() < 0.3:
+        if trend := _widget(at.multiselect, "services_trend_choice"):
+            trend.set_value([]).run()  # nothing chosen: the page shows the most-used service
+            yield "services shown over time cleared"
+        if race := _widget(at.selectbox, "services_race_choice"):
+            race.select_index(len(race.options) - 1).run()
+            yield "last service by race"
+    if page == "disparities" and (reference := _widget(at.selectbox, "w_ref")):
+        others = [i for i in range(len(reference.options)) if i != reference.index]
+        if others:
+            index = rng.choice(others)
+            label = reference.options[index]
+            reference.select_index(index).run()
+            yield f"reference group {label}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_sidebar_choice_renders_without_an_error(page, app_env, swept_sites, error_details):
+    sample = sweep_sample(swept_sites, seed=f"sweep-{page}", extra=EXTRA)
+    rng = random.Random(f"widgets-{page}")
+    at = open_page(page)
+    failures, runs = [], 0
+    for choice in sample:
+        show(at, page, choice.query())
+        runs += 1
+        found = problems(at, choice.url(page), choice)
+        if not found:
+            for changed in page_choices(at, page, rng):
+                runs += 1
+                found += problems(at, f"{choice.url(page)} ({changed})", choice)
+        failures += found
+    assert len(sample) >= len(swept_sites) * 4, "the sample lost the edges"
+    assert not failures, f"{len(failures)} of {runs} runs of {page} failed:\n" + "\n".join(failures)
