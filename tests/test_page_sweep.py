@@ -1,12 +1,13 @@
 """Every public page on the filter choices its own sidebar offers, on the demo data (issue 17).
 
 The page tests each try a few chosen views; a visitor can choose about 1,700 per
-page, and one page in eight of the Services views crashed on a choice none of
-them tried (a precinct before LEAD worked there). This sweep renders each page
+page, and about one Services view in eight crashed on a choice none of them
+tried (a precinct before LEAD worked there). This sweep renders each page
 of dashboard.py's public list on the edges of every release and site (first and
 last periods, each precinct) and a seeded draw of the rest (tests/filter_sweep.py),
 plus the page's own choices where a page has them, and fails with the address of
-every choice that showed an exception or an error box.
+every choice that showed an exception, an error box, or an empty chart where the
+page should have said in words why there is nothing to show.
 
 Cubes are computed up front for both releases, as `make run` does with
 `precompute`, so the sweep times page runs rather than the first disclosure audit.
@@ -14,6 +15,7 @@ Cubes are computed up front for both releases, as `make run` does with
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from data_access import queries
 from data_access.db import make_engine
 from data_access.precompute import precompute_release
+from ui.charts import NO_DATA_TEXT
 
 PAGES = public_pages(Path(DASHBOARD))
 EXTRA = 8  # random choices per page beyond the edges; the edges are about 50
@@ -54,9 +57,15 @@ def error_details():
 
 
 def problems(at: AppTest, where: str, choice: Choice) -> list[str]:
-    """What a visitor would see go wrong: an exception, an error box, another view."""
+    """What a visitor would see go wrong: an exception, an error box, an empty chart, or
+    a sidebar showing another view than the one asked for."""
     found = [f"{where}: {e.message} {''.join(e.stack_trace[-3:])}" for e in at.exception]
     found += [f"{where}: error shown: {e.value}" for e in at.error]
+    found += [
+        f"{where}: an empty chart ({chart['alt']}) where the page should say why"
+        for chart in _charts(at)
+        if any(a.get("text") == NO_DATA_TEXT for a in chart["layout"].get("annotations", []))
+    ]
     if not found:
         shown = {w.key: w.value for w in at.selectbox if w.key}
         asked = choice.query()
@@ -66,6 +75,10 @@ def problems(at: AppTest, where: str, choice: Choice) -> list[str]:
             if shown.get(f"w_{key}") != asked[key]
         ]
     return found
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [{**json.loads(c.proto.spec), "alt": c.proto.alt} for c in at.get("plotly_chart")]
 
 
 def _widget(widgets, key: str):
