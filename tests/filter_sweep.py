@@ -104,27 +104,28 @@ def edges(site: SiteChoices, rng: random.Random, *, every_precinct: bool) -> lis
     """The choices most likely to have nothing to show: the first and last periods.
 
     With `every_precinct`, the earliest and the latest quarter with each precinct
-    option (a precinct can join the program years after the site launched); the
-    earliest and latest year site-wide. Without, those four periods once each,
-    site-wide or with a precinct drawn from `rng`, plus the earliest quarter in a
-    drawn precinct.
+    option (a precinct can join the program years after the site launched), and
+    the earliest and latest year site-wide. Without, the earliest and latest
+    quarter and year paired in turn with the precinct options, from a place drawn
+    from `rng`, until every period and every precinct option has had one choice.
     """
-    periods = [site.quarters[-1], site.quarters[0]] if site.quarters else []
+    quarters = [site.quarters[-1], site.quarters[0]] if site.quarters else []
     years = [site.years[-1], site.years[0]] if site.years else []
 
     def make(period: str, precinct: str) -> Choice:
         return Choice(site.release, site.site, period, precinct)
 
-    def drawn() -> str:
-        return rng.choice(site.precincts[1:] or site.precincts)
-
     if every_precinct:
-        chosen = [make(p, c) for p in periods for c in site.precincts]
+        chosen = [make(q, p) for q in quarters for p in site.precincts]
         chosen += [make(y, ALL_PRECINCTS) for y in years]
     else:
-        chosen = [make(p, ALL_PRECINCTS) for p in periods]
-        chosen += [make(y, drawn()) for y in years]
-        chosen += [make(p, drawn()) for p in periods[:1]]
+        periods = list(dict.fromkeys([*quarters, *years]))
+        start = rng.randrange(len(site.precincts))
+        count = max(len(periods), len(site.precincts))
+        chosen = [
+            make(periods[i % len(periods)], site.precincts[(start + i) % len(site.precincts)])
+            for i in range(count)
+        ]
     return list(dict.fromkeys(chosen))
 
 
@@ -139,3 +140,22 @@ def sweep_sample(sites: list[SiteChoices], seed: str, extra: int) -> list[Choice
     taken = set(chosen)
     rest = [c for site in sites for c in site.every() if c not in taken]
     return chosen + rng.sample(rest, min(extra, len(rest)))
+
+
+def missing_edges(sample: list[Choice], sites: list[SiteChoices]) -> list[str]:
+    """The edges a sample lacks: each release and site, its first and last quarter and
+    year, and each of its precincts must be in it at least once."""
+    missing = []
+    for site in sites:
+        mine = [c for c in sample if (c.release, c.site) == (site.release, site.site)]
+        ends = {*site.quarters[:1], *site.quarters[-1:], *site.years[:1], *site.years[-1:]}
+        missing += [
+            f"{site.release}/{site.site} period {p}"
+            for p in sorted(ends - {c.period for c in mine})
+        ]
+        missing += [
+            f"{site.release}/{site.site} precinct {p}"
+            for p in site.precincts
+            if p not in {c.precinct for c in mine}
+        ]
+    return missing
