@@ -116,6 +116,7 @@ def test_a_precinct_before_lead_worked_there_says_so_instead_of_an_empty_chart(a
         for n in notes
     )
     assert any("no caseload to show" in n for n in notes)
+    assert _kpi(at, "Most-used service").endswith("nobody active")
 
 
 def test_a_launch_quarter_before_the_first_enrollment_says_so(app_env):

@@ -128,7 +128,10 @@ def uptake_title(uptake: Protected, when: str) -> str:
 
 @derived
 def top_service_text(uptake: Protected) -> tuple[str, str]:
-    """The headline figure: ("Groceries", "50%") or ("Most-used service", "not published")."""
+    """The headline figure: ("Groceries", "50%") or ("Most-used service", "not published"),
+    or "nobody active" when the period had no participant to serve (no row at all)."""
+    if uptake.frame.is_empty():
+        return "Most-used service", "nobody active"
     ranked = ranked_services(uptake)
     frame = uptake.frame.filter(pl.col("estimate").is_not_null())
     if frame.is_empty() or not ranked:
