@@ -106,8 +106,8 @@ def edges(site: SiteChoices, rng: random.Random, *, every_precinct: bool) -> lis
     With `every_precinct`, the earliest and the latest quarter with each precinct
     option (a precinct can join the program years after the site launched), and
     the earliest and latest year site-wide. Without, the earliest and latest
-    quarter and year paired in turn with the precinct options, from a place drawn
-    from `rng`, until every period and every precinct option has had one choice.
+    quarter site-wide and the earliest and latest year in a precinct drawn from
+    `rng` (older releases repeat most of the newest one's data).
     """
     quarters = [site.quarters[-1], site.quarters[0]] if site.quarters else []
     years = [site.years[-1], site.years[0]] if site.years else []
@@ -119,13 +119,8 @@ def edges(site: SiteChoices, rng: random.Random, *, every_precinct: bool) -> lis
         chosen = [make(q, p) for q in quarters for p in site.precincts]
         chosen += [make(y, ALL_PRECINCTS) for y in years]
     else:
-        periods = list(dict.fromkeys([*quarters, *years]))
-        start = rng.randrange(len(site.precincts))
-        count = max(len(periods), len(site.precincts))
-        chosen = [
-            make(periods[i % len(periods)], site.precincts[(start + i) % len(site.precincts)])
-            for i in range(count)
-        ]
+        chosen = [make(q, ALL_PRECINCTS) for q in quarters]
+        chosen += [make(y, rng.choice(site.precincts[1:] or site.precincts)) for y in years]
     return list(dict.fromkeys(chosen))
 
 
@@ -143,8 +138,9 @@ def sweep_sample(sites: list[SiteChoices], seed: str, extra: int) -> list[Choice
 
 
 def missing_edges(sample: list[Choice], sites: list[SiteChoices]) -> list[str]:
-    """The edges a sample lacks: each release and site, its first and last quarter and
-    year, and each of its precincts must be in it at least once."""
+    """The edges a sample lacks: each release and site with its first and last quarter and
+    year, and each precinct of each site of the newest release, at least once."""
+    newest = sites[0].release if sites else None
     missing = []
     for site in sites:
         mine = [c for c in sample if (c.release, c.site) == (site.release, site.site)]
@@ -153,9 +149,10 @@ def missing_edges(sample: list[Choice], sites: list[SiteChoices]) -> list[str]:
             f"{site.release}/{site.site} period {p}"
             for p in sorted(ends - {c.period for c in mine})
         ]
-        missing += [
-            f"{site.release}/{site.site} precinct {p}"
-            for p in site.precincts
-            if p not in {c.precinct for c in mine}
-        ]
+        if site.release == newest:
+            missing += [
+                f"{site.release}/{site.site} precinct {p}"
+                for p in site.precincts
+                if p not in {c.precinct for c in mine}
+            ]
     return missing
