@@ -169,15 +169,23 @@ else:
 # ---------------------------------------------------------------- one precinct
 if ctx.precinct_ids:
     st.subheader(f"In {escape_markdown(ctx.precinct_label)}")
-    if "precinct_rri" not in result.tables:
+    frame = None
+    if "precinct_rri" in result.tables:
+        frame = dw.forest_frame(result.table("precinct_rri"), dw.PRECINCT_REACH.code)
+    if frame is None:
         st.info("Choose a single precinct to see its figures by race.")
+    elif frame.is_empty():
+        # No row at all: nobody reached LEAD there that year (a withheld ratio keeps its row).
+        st.info(
+            f"Nobody reached LEAD in {escape_markdown(ctx.precinct_label)} in {year_phrase}, "
+            "so there are no rates by race to compare. Choose another period to see them."
+        )
     else:
         st.markdown(
             "By precinct, referrals are published by race only as referred or not, so this "
             "step counts every referral (police and community) among eligible police contacts "
             "and community referrals. It is not the same measure as the site's first step."
         )
-        frame = dw.forest_frame(result.table("precinct_rri"), dw.PRECINCT_REACH.code)
         chart = charts.forest_plot(
             frame,
             category="group",

@@ -80,54 +80,68 @@ if not has_services:
 else:
     uptake = result.table("uptake")
     order = say.ranked_services(uptake)
-    chart = charts.estimate_chart(
-        _in_order(uptake.frame, tuple(order)),
-        category="service",
-        subject="the share of active participants reached by each service in "
-        f"{facts['uptake_short']}",
-        value_label="Share of active participants",
-        category_label="Service",
-    )
-    chart_card_for(
-        chart,
-        title=say.uptake_title(uptake, facts["uptake_short"]),
-        caption=uptake_caption,
-        download_name=f"service-uptake-{facts['uptake_period']}-{ctx.site_id}",
-        key="chart-services-uptake",
-    )
+    if uptake.frame.is_empty():
+        st.info(
+            escape_markdown(
+                say.nobody_active(ctx.place, f"in {facts['uptake_phrase']}", "service uptake")
+            )
+        )
+    else:
+        chart = charts.estimate_chart(
+            _in_order(uptake.frame, tuple(order)),
+            category="service",
+            subject="the share of active participants reached by each service in "
+            f"{facts['uptake_short']}",
+            value_label="Share of active participants",
+            category_label="Service",
+        )
+        chart_card_for(
+            chart,
+            title=say.uptake_title(uptake, facts["uptake_short"]),
+            caption=uptake_caption,
+            download_name=f"service-uptake-{facts['uptake_period']}-{ctx.site_id}",
+            key="chart-services-uptake",
+        )
 
     # ------------------------------------------------------------ uptake over time
     trend = result.table("uptake_trend").frame
     grain = facts["trend_grain"]
-    chosen = (
-        st.multiselect(
-            "Services shown over time",
-            list(order),
-            default=order[:3],
-            format_func=say.service_name,
-            key="services_trend_choice",
+    trend_last = facts["period_short"] if grain == "quarter" else facts["race_year"]
+    trend_span = say.span_words(facts["trend_first_year"], trend_last)
+    if trend.is_empty():
+        st.info(escape_markdown(say.nobody_active(ctx.place, trend_span, f"uptake by {grain}")))
+    else:
+        # The period's ranking when it has one; an empty period can follow active ones.
+        offered = order or say.services_in(trend)
+        chosen = (
+            st.multiselect(
+                "Services shown over time",
+                offered,
+                default=offered[:3],
+                format_func=say.service_name,
+                key="services_trend_choice",
+            )
+            or offered[:1]
         )
-        or order[:1]
-    )
-    chart = charts.trend_chart(
-        _chosen_trend(trend, tuple(chosen)),
-        period="period",
-        value="estimate",
-        flag="estimate_flag",
-        series="service",
-        subject=f"the share of active participants reached, by {grain}, in {ctx.place}",
-        value_label="Share of active participants",
-        period_label_text=grain.capitalize(),
-        series_label="Service",
-        unit="proportion",
-    )
-    chart_card_for(
-        chart,
-        title=say.trend_title(trend, chosen[0], grain),
-        caption=uptake_caption,
-        download_name=f"service-uptake-by-{grain}-{ctx.site_id}",
-        key="chart-services-trend",
-    )
+        chart = charts.trend_chart(
+            _chosen_trend(trend, tuple(chosen)),
+            period="period",
+            value="estimate",
+            flag="estimate_flag",
+            series="service",
+            subject=f"the share of active participants reached, by {grain}, in {ctx.place}",
+            value_label="Share of active participants",
+            period_label_text=grain.capitalize(),
+            series_label="Service",
+            unit="proportion",
+        )
+        chart_card_for(
+            chart,
+            title=say.trend_title(trend, chosen[0], grain),
+            caption=uptake_caption,
+            download_name=f"service-uptake-by-{grain}-{ctx.site_id}",
+            key="chart-services-trend",
+        )
 
     # ------------------------------------------------------------ uptake by race
     st.subheader(f"By race and ethnicity, {facts['race_span']}", anchor=False)
@@ -136,10 +150,18 @@ else:
             "Service uptake by race is published for the whole site only; choose "
             "“All precincts” to see it."
         )
+    elif (by_race := result.table("uptake_by_race").frame).is_empty():
+        st.info(
+            escape_markdown(
+                say.nobody_active(ctx.place, f"in {facts['race_year']}", "service uptake by race")
+            )
+        )
     else:
-        by_race = result.table("uptake_by_race").frame
         service = st.selectbox(
-            "Service", list(order), format_func=say.service_name, key="services_race_choice"
+            "Service",
+            order or say.services_in(by_race),
+            format_func=say.service_name,
+            key="services_race_choice",
         )
         chart = charts.estimate_chart(
             _one_service(by_race, service),
@@ -165,24 +187,28 @@ else:
 
 # ---------------------------------------------------------------- active caseload
 caseload_trend = result.table("caseload_trend")
-chart = charts.trend_chart(
-    caseload_trend.frame,
-    period="period",
-    value="average_active",
-    flag="average_active_flag",
-    subject=f"the average monthly active caseload in {ctx.place}, by quarter",
-    value_label="Participants active in an average month",
-    period_label_text="Quarter",
-)
-chart_card_for(
-    chart,
-    title=headlines.trend_title(
-        "Average monthly active caseload", caseload_trend, "average_active", "period"
-    ),
-    caption=caseload_caption,
-    download_name=f"active-caseload-by-quarter-{ctx.site_id}",
-    key="chart-services-caseload",
-)
+if caseload_trend.frame.is_empty():
+    caseload_span = say.span_words(facts["trend_first_year"], facts["period_short"])
+    st.info(escape_markdown(say.nobody_active(ctx.place, caseload_span, "caseload")))
+else:
+    chart = charts.trend_chart(
+        caseload_trend.frame,
+        period="period",
+        value="average_active",
+        flag="average_active_flag",
+        subject=f"the average monthly active caseload in {ctx.place}, by quarter",
+        value_label="Participants active in an average month",
+        period_label_text="Quarter",
+    )
+    chart_card_for(
+        chart,
+        title=headlines.trend_title(
+            "Average monthly active caseload", caseload_trend, "average_active", "period"
+        ),
+        caption=caseload_caption,
+        download_name=f"active-caseload-by-quarter-{ctx.site_id}",
+        key="chart-services-caseload",
+    )
 
 for note in result.notes:
     st.info(note)  # our own words from the view (vocabulary labels, no data)

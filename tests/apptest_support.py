@@ -28,6 +28,19 @@ def open_page(page: str | None = None, **query: str | list[str]) -> AppTest:
     return at.run()
 
 
+def show(at: AppTest, page: str, query: dict[str, str]) -> AppTest:
+    """Open `pages/<page>.py` in a running AppTest with exactly these URL parameters.
+
+    As a visitor pasting a link into an open session: what the session already
+    chose (widgets, session state) stays, the URL's filters win.
+    """
+    at.switch_page(f"pages/{page}.py")
+    at.query_params.clear()
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """The plotly figure of every chart on the page, as JSON."""
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]

@@ -103,3 +103,26 @@ def test_one_precinct_shows_yearly_uptake_and_explains_the_missing_race_chart(ap
     assert "published for the whole site only" in words
     assert "single precinct" in words
     assert len(at.get("plotly_chart")) == 3
+
+
+def test_a_precinct_before_lead_worked_there_says_so_instead_of_an_empty_chart(app_env):
+    # Seattle's East precinct joined LEAD in 2016: in 2011 it had nobody to serve.
+    at = _open(site="seattle", period="2011-Q4", precinct="east")
+    assert not at.exception
+    assert not at.get("plotly_chart"), "nothing to draw: no chart, empty or not"
+    notes = [i.value.replace("\\", "") for i in at.info]
+    assert any(
+        n.startswith("No participants were active in Seattle (East Precinct) in 2011")
+        for n in notes
+    )
+    assert any("no caseload to show" in n for n in notes)
+    assert _kpi(at, "Most-used service").endswith("nobody active")
+
+
+def test_a_launch_quarter_before_the_first_enrollment_says_so(app_env):
+    at = _open(site="santa-fe", period="2014-Q2")
+    assert not at.exception
+    words = texts(at).replace("\\", "")
+    assert "No participants were active in Santa Fe in the second quarter of 2014" in words
+    # The year's race chart still has participants from later in 2014 to show.
+    assert len(at.get("plotly_chart")) == 1

@@ -286,13 +286,18 @@ def _base_layout(figure: _Draft, *, x_title: str, y_title: str, height: int) -> 
     figure.yaxis(title={"text": plot_text(y_title)})
 
 
+# What an empty chart says. Pages say why there is nothing instead of drawing one; the page
+# sweep (tests/test_page_sweep.py) looks for this text.
+NO_DATA_TEXT = "No data for this selection"
+
+
 def _empty(subject: str, columns: list[str]) -> Chart:
     figure = _Draft()
     figure.set(template=theme.TEMPLATE, height=200)
     figure.xaxis(visible=False)
     figure.yaxis(visible=False)
     figure.add_annotation(
-        text="No data for this selection",
+        text=NO_DATA_TEXT,
         showarrow=False,
         xref="paper",
         yref="paper",

@@ -16,11 +16,12 @@ from briefing import sentences
 from briefing.sentences import format_count, format_percent
 from data_access.disclosure import COMBINED_RACE_CODE, COMBINED_RACE_LABEL, Protected
 from data_access.periods import Period, parse_period
-from data_access.vocabulary import label
+from data_access.vocabulary import SERVICES, label
 from ui.derive import derived
 from ui.headlines import Headline, count_change
 
 UNKNOWN_RACE = "unknown"
+SERVICE_CODES = tuple(SERVICES)
 
 
 def service_name(code: str) -> str:
@@ -81,6 +82,35 @@ def ranked_services(uptake: Protected) -> list[str]:
 
 
 @derived
+def services_in(frame: pl.DataFrame) -> list[str]:
+    """The service codes a frame has rows for, in the release's order of services."""
+    present = set(frame["service"])
+    return [s for s in SERVICE_CODES if s in present]
+
+
+def span_words(first: str, last: str) -> str:
+    """ "in 2011", "in 2011 up to Q4 2011" or "from 2009 to Q4 2011", for a trend's span."""
+    if first == last:
+        return f"in {first}"
+    if last.endswith(f" {first}"):
+        return f"in {first} up to {last}"
+    return f"from {first} to {last}"
+
+
+def nobody_active(place: str, when: str, what: str) -> str:
+    """Why a chart is not drawn: the place had no active participants `when` ("in 2011").
+
+    An uptake or caseload table without rows means no participant-month at all (a
+    withheld count keeps its row, with the reason), e.g. a precinct before LEAD
+    worked there or the months of a launch quarter before the first enrollment.
+    """
+    return (
+        f"No participants were active in {place} {when}, so there is no {what} to show. "
+        "Choose another period to see it."
+    )
+
+
+@derived
 def uptake_title(uptake: Protected, when: str) -> str:
     """ "Groceries reached 50% of active participants in an average month of Q4 2025, the
     most of any service" (or "of the services shown" when some are withheld)."""
@@ -98,7 +128,10 @@ def uptake_title(uptake: Protected, when: str) -> str:
 
 @derived
 def top_service_text(uptake: Protected) -> tuple[str, str]:
-    """The headline figure: ("Groceries", "50%") or ("Most-used service", "not published")."""
+    """The headline figure: ("Groceries", "50%") or ("Most-used service", "not published"),
+    or "nobody active" when the period had no participant to serve (no row at all)."""
+    if uptake.frame.is_empty():
+        return "Most-used service", "nobody active"
     ranked = ranked_services(uptake)
     frame = uptake.frame.filter(pl.col("estimate").is_not_null())
     if frame.is_empty() or not ranked:
