@@ -99,6 +99,9 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
             "base_stage": _BASE.get(stage, "referred"),
             "numerator": counts[stage],
             "denominator": counts[_BASE.get(stage, "referred")],
+            # Each count keeps its own reason; the share is withheld when either is.
+            "numerator_flag": flags[stage],
+            "denominator_flag": flags[_BASE.get(stage, "referred")],
             "count_flag": flags[stage] or flags[_BASE.get(stage, "referred")],
         }
         for stage, metric, *_ in _STAGES
@@ -111,6 +114,8 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
             "base_stage": pl.String,
             "numerator": pl.Int64,
             "denominator": pl.Int64,
+            "numerator_flag": pl.String,
+            "denominator_flag": pl.String,
             "count_flag": pl.String,
         },
     )
@@ -136,6 +141,7 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
         kind=DerivedKind.PROPORTION,
         withheld_flags=["count_flag"],
         keep_counts=True,
+        count_flags={"numerator": "numerator_flag", "denominator": "denominator_flag"},
         audience=audience,
     )
 

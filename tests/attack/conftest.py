@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(scope="session")
-def demo_public_bundles(demo_sqlite_url, tmp_path_factory) -> list[Path]:
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def demo_public_bundles(request, tmp_path_factory) -> list[Path]:
     """One public bundle per demo release (oldest first), as `python -m data_access export`.
 
     data_access is used here only to produce the files; the attacker reads the CSVs.
@@ -17,10 +17,10 @@ def demo_public_bundles(demo_sqlite_url, tmp_path_factory) -> list[Path]:
     from data_access.db import make_engine
     from data_access.export import write_bundle
 
-    root = tmp_path_factory.mktemp("public-bundles")
+    root = tmp_path_factory.mktemp(f"public-bundles-{request.param}")
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("LEAD_DISCLOSURE_K", raising=False)  # the default k the attacker assumes
-        engine = make_engine(demo_sqlite_url)
+        engine = make_engine(request.getfixturevalue(f"demo_{request.param}_url"))
         try:
             folders = []
             for release in sorted(q.list_releases(engine), key=lambda r: r.as_of):
