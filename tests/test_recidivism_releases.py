@@ -313,3 +313,64 @@ def test_an_attacker_with_every_release_pins_no_withheld_cell_and_no_small_diffe
                     f"{site} {level} {key}: between releases {a} and {b} it changes by "
                     f"exactly {low:g}"
                 )
+
+
+# ------------------------------------------------------------------ the linking itself
+
+
+def test_each_earlier_release_s_published_cells_are_sums_of_the_new_fine_table(published):
+    # The mapping from the common refinement onto an earlier release's own cells
+    # (its grid, floor and as_of) must reproduce every count it published; a count
+    # that did not would be dropped from the audit, and a reader would still know it.
+    engine, found = published
+    for site, releases in found.items():
+        newest, _ = releases[-1]
+        frame = rv._rows(engine, newest.release_id, site)
+        fine = rv.fine_table(frame, newest.as_of)
+        publications = [
+            p
+            for p in rv.earlier_publications(rv.recidivism_cube, engine, newest.release_id, site)
+            if p.release_id != newest.release_id
+        ]
+        assert publications, site
+        linked, earlier, _ = rv.link_earlier(
+            fine, frame, publications, lambda p, site=site: rv._rows_then(engine, p, site)
+        )
+        compared = 0
+        for publication in earlier:
+            for level, table in publication.levels.items():
+                sums = (
+                    linked.filter(pl.all_horizontal(pl.col(c) != rv.UNPUBLISHED for c in level))
+                    .group_by(list(level))
+                    .agg(pl.col("persons").sum().alias("sum"))
+                )
+                shown = table.filter(pl.col("persons_flag") == "").join(
+                    sums, on=list(level), how="left"
+                )
+                wrong = shown.filter(pl.col("sum").fill_null(0) != pl.col("persons"))
+                assert wrong.is_empty(), f"{site} {publication.release_id} {level}: {wrong}"
+                compared += shown.height
+        assert compared, site
+
+
+def test_a_cohort_corrected_since_is_not_linked_and_one_followed_further_is():
+    def rows(changes: dict) -> pl.DataFrame:
+        base = {
+            ("2024-Q1", 3): 2, ("2024-Q1", 6): 3, ("2024-Q1", 9): 4,
+            ("2024-Q2", 3): 1, ("2024-Q2", 6): 2, ("2024-Q2", 9): 5,
+        }  # fmt: skip
+        base.update(changes)
+        return pl.DataFrame(
+            [(c, "lead", "black", m, 20, n) for (c, m), n in base.items()],
+            schema=["cohort", "group", "race_ethnicity", "followup_months", "cohort_size",
+                    "rearrested"],
+            orient="row",
+        )  # fmt: skip
+
+    old = rows({})
+    # 30 Sep 2024: 2024-Q1 had been followed 6 months, 2024-Q2 3 months. A later release
+    # that corrects 2024-Q1 at 3 months changes it; 2024-Q2's rows past 3 months were
+    # not yet closed then, so a different count there is a longer follow-up, not a change.
+    new = rows({("2024-Q1", 3): 1, ("2024-Q2", 6): 4})
+    assert rv.changed_cohorts(new, old, dt.date(2024, 9, 30)) == {"2024-Q1"}
+    assert rv.changed_cohorts(old, old, dt.date(2024, 9, 30)) == set()

@@ -45,6 +45,18 @@ it is published and at least k people are still at risk; past that point it
 is withheld ("the curve stops"), because one more point would reveal the
 withheld interval count through S(t_j) / S(t_j-1).
 
+Across releases (disclosure/earlier.py): a reader holding every release sees
+the pooled windows, the curve and the totals grow by the cohorts closed since,
+so the cube is protected with every earlier public release's cells (the
+publication ledger) as extra levels. It is built on a common refinement of all
+of them (`fine_table`: first re-arrest per quarter of follow-up, for every
+cohort that has entered), onto which each publication's own cells map through
+its grid, floor and as_of (`publication_columns`); the cells each design
+protects are latent levels, audited but never published. A cohort whose rows
+changed since an earlier release is not linked to it. When a growth of 1 to k-1
+people would have to be withheld with its complements, the figures stay those
+counted as of the earlier date (`choose_design`) until the change can be shown.
+
 Pooled figures use every cohort whose window has closed by the release's
 as_of, whatever period a viewer selects: pooling over "cohorts closed by the
 end of the selected period" would publish nested sums whose differences are
