@@ -67,6 +67,7 @@ the trend (cohorts that entered up to its end), which is a subset of rows.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -104,6 +105,8 @@ from data_access.views.base import (
     view,
     words,
 )
+
+log = logging.getLogger(__name__)
 
 OUTCOME = "rearrested"
 COUNT = "persons"
@@ -527,26 +530,37 @@ def choose_design(
                 continue  # the pooled windows' own line would lose a count
             if design.curve and _has_small(cells, [("group", "status")]):
                 continue  # the curve would be cut and its complements spread
-        cube = protect_counts(
-            cells,
-            view=f"recidivism:{site_id}",
-            dimensions=FINE_DIMENSIONS,
-            count=COUNT,
-            margins=public_levels(windows, design),
-            finest_published=False,
-            audience=audience,
-            earlier=earlier,
-            # What each design promised to protect: its own finest cells, small ones
-            # never worked out (the fine table is finer than any one design's).
-            latent_levels=(DIMENSIONS, *latent),
-        )
+        try:
+            cube = protect_counts(
+                cells,
+                view=f"recidivism:{site_id}",
+                dimensions=FINE_DIMENSIONS,
+                count=COUNT,
+                margins=public_levels(windows, design),
+                finest_published=False,
+                audience=audience,
+                earlier=earlier,
+                # What each design promised to protect: its own finest cells, small ones
+                # never worked out (the fine table is finer than any one design's).
+                latent_levels=(DIMENSIONS, *latent),
+            )
+        except RuntimeError:
+            if not earlier:
+                raise
+            # The repair loop found no way to protect this design against the earlier
+            # releases (Seattle's quarterly curve in September against June's): it is
+            # not published; a coarser design, or the earlier figures, are.
+            log.warning("recidivism %s: design %r as of %s could not be protected against "
+                        "the earlier releases", site_id, design.name, counted_as_of)  # fmt: skip
+            continue
         result = RecidivismCube(cube, design, grid if design.curve else (), windows, counted_as_of)
         withheld = _withheld_window_cells(cube, windows)
         if withheld == 0:
             return result
         if best is None or withheld < best[0]:
             best = (withheld, result)
-    assert best is not None
+    if best is None:
+        raise RuntimeError(f"recidivism {site_id}: no design could be protected; please report it")
     return best[1]
 
 
