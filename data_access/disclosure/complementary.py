@@ -141,6 +141,7 @@ def protect_counts(
     audience: Audience = Audience.PUBLIC,
     protect: Sequence[Sequence[str]] = (),
     earlier: Sequence[EarlierPublication] = (),
+    latent_levels: Sequence[Sequence[str]] = (),
 ) -> ProtectedCounts:
     """Protect a count table and the margins published from it, together.
 
@@ -161,6 +162,11 @@ def protect_counts(
     earlier: what earlier public releases published of this cube, over columns of
         `frame` (earlier.py): their cells are what every reader already knows, so
         this release is protected against the union of all of them.
+    latent_levels: levels that are audited but never published, as columns of
+        `frame`: each of their cells from 1 to k-1 (not keyed UNPUBLISHED) must
+        keep a range, as the finest cells do when `finest_published` is False.
+        For a cube whose finest table is finer than the grain its design promises
+        to protect (a common refinement of several releases' finest tables).
 
     Returns each published level with withheld counts as null and the reason in
     `<count>_flag`. Staff output is exact and marked so.
@@ -169,7 +175,8 @@ def protect_counts(
     policy = policy or policy_from_environment()
     dims = tuple(dimensions)
     margin_levels = [tuple(m) for m in margins]
-    _validate(frame, dims, count, margin_levels, view)
+    latent = [tuple(level) for level in latent_levels]
+    _validate(frame, dims, count, [*margin_levels, *latent], view)
     levels = _levels(dims, margin_levels, finest_published)
     if not levels:
         raise PolicyError(f"view {view!r}: nothing is published (no finest table, no margins).")
@@ -181,7 +188,7 @@ def protect_counts(
     key_columns = list(dict.fromkeys([*dims, *(c for lv in levels for c in lv)]))
     earlier = tuple(earlier) if audience is Audience.PUBLIC else ()
     earlier_levels = [level for publication in earlier for level in publication.levels]
-    linked_columns = [c for lv in earlier_levels for c in lv if c not in key_columns]
+    linked_columns = [c for lv in [*earlier_levels, *latent] for c in lv if c not in key_columns]
     finest = frame.select([*key_columns, *dict.fromkeys(linked_columns), count])
     finest_keys = finest.select(key_columns)
 
@@ -190,7 +197,7 @@ def protect_counts(
         rules = () if audience is Audience.STAFF else (PRIMARY, COMPLEMENTARY)
         return _result(view, dims, count, tables, finest_keys, audience, policy.k, rules, [])
 
-    lattice = build_lattice(finest.drop(count), dims, [*levels, *earlier_levels])
+    lattice = build_lattice(finest.drop(count), dims, [*levels, *earlier_levels, *latent])
     finest_values = finest[count].to_numpy().astype(np.int64)
     values = np.rint(lattice.member @ finest_values.astype(np.float64)).astype(np.int64)
     withheld, reasons = suppress(
@@ -203,6 +210,7 @@ def protect_counts(
         earlier=earlier,
         count=count,
         published_levels=len(levels),
+        latent_levels=len(latent),
     )
 
     flag = flag_column(count)
@@ -290,12 +298,14 @@ def suppress(
     earlier: tuple[EarlierPublication, ...] = (),
     count: str = "",
     published_levels: int | None = None,
+    latent_levels: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which published cells to withhold, and why: primary, fixed point, audit, repeat.
 
     Works on the lattice's variables, so cells holding the same finest cells are
     always withheld together; returns one flag and one reason per published cell.
-    The lattice's levels from `published_levels` on are earlier publications' (earlier.py).
+    The lattice's levels from `published_levels` on are earlier publications' (earlier.py),
+    and its last `latent_levels` levels are audited, never published (protect_counts).
     """
     var_values = np.zeros(lattice.n_vars, dtype=np.int64)
     var_values[lattice.cell_var] = values
@@ -309,9 +319,13 @@ def suppress(
         changed = small_changes(lattice, n_levels, earlier, values, count, policy.k)
         knowledge.hidden[lattice.cell_var[changed]] = True
         knowledge.covered[lattice.cell_var[changed]] = True
+    latent_cells = lattice.cell_level >= len(lattice.levels) - latent_levels
+    latent_vars = np.unique(lattice.cell_var[latent_cells & ~unpublished_cells(lattice)])
+    latent_vars = latent_vars[(var_values[latent_vars] > 0) & (var_values[latent_vars] < policy.k)]
     withheld, reasons = _suppress_variables(
-        lattice, var_values, finest_values, finest_published, policy, protect, mine, knowledge
-    )
+        lattice, var_values, finest_values, finest_published, policy, protect, mine, knowledge,
+        latent_vars,
+    )  # fmt: skip
     return withheld[lattice.cell_var], reasons[lattice.cell_var]
 
 
@@ -324,6 +338,7 @@ def _suppress_variables(
     protect: Sequence[Level],
     mine: np.ndarray,
     knowledge: EarlierKnowledge | None,
+    latent_vars: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = lattice.n_vars
     relations, member = lattice.var_relations, lattice.var_member
@@ -355,9 +370,28 @@ def _suppress_variables(
         if finest_published
         else np.flatnonzero((finest_values > 0) & (finest_values < policy.k))
     )
+    # Small cells of latent levels that no release shows or withholds: audited like the
+    # latent finest cells (one that is published, or withheld, is a target already).
+    latent_vars = np.array([], dtype=np.int64) if latent_vars is None else latent_vars
+    latent_vars = latent_vars[phantom[latent_vars]]
+    if knowledge is not None and (len(latent) or len(latent_vars)):
+        # What earlier releases published alone may pin a latent cell (a sum of their own
+        # latent cells, which is a latent cell of this design): nothing withheld now can
+        # hide it again, so it is no target here.
+        past = LinearView(
+            member,
+            known,
+            values.astype(float),
+            np.where(carried, knowledge.lower, 0.0),
+            np.where(carried, knowledge.upper, np.inf),
+        )
+        var_bounds, finest_bounds = bounds_of_targets(past, latent_vars, latent)
+        latent_vars = latent_vars[np.array([b.has_range for b in var_bounds], dtype=bool)]
+        latent = latent[np.array([b.has_range for b in finest_bounds], dtype=bool)]
     member_t = member.T.tocsr()
     safe = np.zeros(n, dtype=bool)
     safe_latent = np.zeros(len(latent), dtype=bool)
+    safe_latent_vars = np.zeros(len(latent_vars), dtype=bool)
 
     def withhold_best(candidates: np.ndarray) -> bool:
         candidates = candidates[free[candidates] & ~withheld[candidates] & (values[candidates] > 0)]
@@ -368,7 +402,7 @@ def _suppress_variables(
         reasons[best] = policy.complementary_reason
         return True
 
-    for _ in range(n + len(latent) + 1):
+    for _ in range(n + len(latent) + len(latent_vars) + 1):
         _fixed_point(relations, withheld, known, withhold_best)
         lower, upper = _label_bounds(withheld, reasons, policy)
         if knowledge is not None:
@@ -382,35 +416,46 @@ def _suppress_variables(
         # keeps it: only new and still-exposed cells need checking again.
         targets = np.flatnonzero(unseen & ~phantom & ~safe)
         open_latent = latent[~safe_latent]
-        cell_bounds, latent_bounds = bounds_of_targets(linear, targets, open_latent)
+        open_vars = latent_vars[~safe_latent_vars]
+        cell_bounds, latent_bounds = bounds_of_targets(
+            linear, np.concatenate([targets, open_vars]).astype(np.int64), open_latent
+        )
+        var_bounds, cell_bounds = cell_bounds[len(targets) :], cell_bounds[: len(targets)]
         exposed_cells = [c for c, b in zip(targets, cell_bounds, strict=True) if not b.has_range]
         exposed_latent = [
             f for f, b in zip(open_latent, latent_bounds, strict=True) if not b.has_range
         ]
+        exposed_vars = [v for v, b in zip(open_vars, var_bounds, strict=True) if not b.has_range]
         safe[targets] = True
         safe[exposed_cells] = False
         safe_latent |= np.isin(latent, open_latent) & ~np.isin(latent, exposed_latent)
-        if not exposed_cells and not exposed_latent:
+        safe_latent_vars |= np.isin(latent_vars, open_vars) & ~np.isin(latent_vars, exposed_vars)
+        if not exposed_cells and not exposed_latent and not exposed_vars:
             return withheld, reasons.astype(str)
         changed = False
         freed = np.zeros(n, dtype=bool)  # exposed variables a repair table already moved
         freed_latent: set[int] = set()
-        repairs = [("cell", c) for c in exposed_cells] + [("latent", f) for f in exposed_latent]
+        repairs = (
+            [("cell", c) for c in exposed_cells]
+            + [("latent", f) for f in exposed_latent]
+            + [("latent_var", v) for v in exposed_vars]
+        )
         for kind, index in repairs:
-            if (kind == "cell" and freed[index]) or (kind == "latent" and index in freed_latent):
+            if (kind != "latent" and freed[index]) or (kind == "latent" and index in freed_latent):
                 continue
             target = (
-                member.indices[member.indptr[index] : member.indptr[index + 1]]
-                if kind == "cell"
-                else np.array([index])
+                np.array([index])
+                if kind == "latent"
+                else member.indices[member.indptr[index] : member.indptr[index + 1]]
             )
             # When the simple rule's pick is already a detail of the finest tier, take it:
             # the repair program could do no better than a detail and costs an LP or two.
-            nearby = (
-                mates.indices[mates.indptr[index] : mates.indptr[index + 1]]
-                if kind == "cell"
-                else member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
-            )
+            if kind == "cell":
+                nearby = mates.indices[mates.indptr[index] : mates.indptr[index + 1]]
+            elif kind == "latent":
+                nearby = member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
+            else:  # a latent level's cell: the published cells overlapping it
+                nearby = _overlapping(member, member_t, index)
             nearby = nearby[free[nearby] & ~withheld[nearby] & (values[nearby] > 0)]
             if len(nearby) and prices[nearby[np.argmin(rank[nearby])]] < _TIER_STEP:
                 withhold_best(nearby)
@@ -446,7 +491,11 @@ def _suppress_variables(
                     line = np.append(neighbours, index)
                     changed |= _widen(line[free[line]], withheld, reasons, values, policy)
             else:
-                containers = member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
+                containers = (
+                    member_t.indices[member_t.indptr[index] : member_t.indptr[index + 1]]
+                    if kind == "latent"
+                    else _overlapping(member, member_t, index)
+                )
                 if withhold_best(containers):
                     changed = True
                 else:
@@ -563,6 +612,8 @@ def audit_published(
     levels = [tuple(level) for level in tables]
     flag = flag_column(count)
     lattice = build_lattice(finest_keys, dims, levels)
+    # Cells keyed UNPUBLISHED are in no table: a reader knows nothing of them, not even a label.
+    hidden = unpublished_cells(lattice)
     problems: list[str] = []
     value_parts, flag_parts = [], []
     for i, level in enumerate(levels):
@@ -582,7 +633,10 @@ def audit_published(
         if joined.height != lattice.level_slice(i).stop - lattice.level_slice(i).start:
             problems.append(f"level {list(level)}: rows do not match the finest cells' keys")
             continue
-        unmatched = joined.filter(pl.col(count).is_null() & (pl.col(flag).fill_null("") == ""))
+        shown = pl.Series(~hidden[lattice.level_slice(i)]) if level else pl.Series([True])
+        unmatched = joined.filter(
+            shown & pl.col(count).is_null() & (pl.col(flag).fill_null("") == "")
+        )
         if unmatched.height:
             problems.append(f"level {list(level)}: {unmatched.height} cell(s) missing or unflagged")
         value_parts.append(joined[count].cast(pl.Float64).to_numpy())
@@ -592,7 +646,7 @@ def audit_published(
 
     values = np.nan_to_num(np.concatenate(value_parts), nan=0.0)
     flags = np.concatenate(flag_parts).astype(object)
-    withheld = flags != ""
+    withheld = (flags != "") | hidden
     for cell in np.flatnonzero(~withheld & (values > 0) & (values < policy.k)):
         problems.append(
             f"published count {int(values[cell])} is below {policy.k} at "
@@ -608,7 +662,7 @@ def audit_published(
         latent = np.flatnonzero((true_values > 0) & (true_values < policy.k))
 
     lower, upper = _label_bounds(withheld, flags, policy)
-    targets = np.flatnonzero(withheld)
+    targets = np.flatnonzero(withheld & ~hidden)
     ranges = []
     try:
         cell_bounds, latent_bounds = bounds_of_targets(

@@ -45,6 +45,18 @@ it is published and at least k people are still at risk; past that point it
 is withheld ("the curve stops"), because one more point would reveal the
 withheld interval count through S(t_j) / S(t_j-1).
 
+Across releases (disclosure/earlier.py): a reader holding every release sees
+the pooled windows, the curve and the totals grow by the cohorts closed since,
+so the cube is protected with every earlier public release's cells (the
+publication ledger) as extra levels. It is built on a common refinement of all
+of them (`fine_table`: first re-arrest per quarter of follow-up, for every
+cohort that has entered), onto which each publication's own cells map through
+its grid, floor and as_of (`publication_columns`); the cells each design
+protects are latent levels, audited but never published. A cohort whose rows
+changed since an earlier release is not linked to it. When a growth of 1 to k-1
+people would have to be withheld with its complements, the figures stay those
+counted as of the earlier date (`choose_design`) until the change can be shown.
+
 Pooled figures use every cohort whose window has closed by the release's
 as_of, whatever period a viewer selects: pooling over "cohorts closed by the
 end of the selected period" would publish nested sums whose differences are
@@ -55,7 +67,8 @@ the trend (cohorts that entered up to its end), which is a subset of rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -64,8 +77,10 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import (
+    UNPUBLISHED,
     WITHHELD_COUNT_REASON,
     DerivedKind,
+    EarlierPublication,
     Policy,
     Protected,
     ProtectedCounts,
@@ -73,8 +88,10 @@ from data_access.disclosure import (
     protect_comparison,
     protect_counts,
     protect_derived,
+    rename_levels,
     storable,
 )
+from data_access.ledger import Publication
 from data_access.metrics.recidivism import (
     lead_vs_comparison,
     recidivism_trend,
@@ -82,7 +99,16 @@ from data_access.metrics.recidivism import (
 )
 from data_access.metrics.stats import actuarial_survival
 from data_access.periods import parse_period
-from data_access.views.base import Selection, ViewResult, memoize, view, words
+from data_access.views.base import (
+    Selection,
+    ViewResult,
+    earlier_publications,
+    memoize,
+    view,
+    words,
+)
+
+log = logging.getLogger(__name__)
 
 OUTCOME = "rearrested"
 COUNT = "persons"
@@ -95,7 +121,11 @@ TREND_WINDOW = 12
 # most common benchmark; 6 months when no 12-month comparison can be published.
 HEADLINE_WINDOWS: tuple[int, ...] = (12, 6, 24)
 OPEN = "open"
+# The cells one design protects (never published): see finest_table.
 DIMENSIONS = ("cohort", "group", "horizon", "status")
+# The finest table the cube is built on (never published): see fine_table.
+FINE_DIMENSIONS = ("cohort", "arm", "followed", "fate")
+Level = tuple[str, ...]
 # A stand-in cohort label for pooled counts fed to the fixed-window metric: its windows
 # have all closed, so the metric treats the pooled counts as one complete cohort.
 _POOLED_COHORT = "1900-Q1"
@@ -165,26 +195,27 @@ def follow_up_grid(frame: pl.DataFrame, curve: str) -> tuple[int, ...]:
     return quarterly if curve == "quarterly" else windows_of(quarterly)
 
 
-def finest_table(
-    frame: pl.DataFrame, as_of: dt.date, grid: Sequence[int], floor: int = 6
-) -> pl.DataFrame:
-    """Cohort x group x horizon x status counts from the release's cumulative counts.
+def fine_table(frame: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Cohort x arm x followed x fate counts: the common refinement of every release's cells.
 
     frame: cohort, group, race_ethnicity, followup_months, cohort_size, rearrested
     (cumulative counts, as the release holds them). Each cohort-group-race is
-    followed along `grid` as far as its rows are present and its window has
-    closed by as_of; that is its horizon. Returns one row per non-zero cell,
-    with the columns the margins are broken down by.
+    followed along the quarterly grid as far as its rows are present and its
+    window has closed by as_of (`followed`, 0 when no 3-month window has); `fate`
+    is "event_TT" (first re-arrest in the quarter ending at TT months) or
+    "none_HH" (not re-arrested by HH = followed). Every cohort that has entered
+    is here, whichever design or floor a release uses: an earlier release may
+    have counted cohorts this one does not, and each release's cells are sums of
+    these (`publication_columns`).
     """
     unit = ["cohort", "group", "race_ethnicity"]
-    grid = tuple(grid)
+    grid = follow_up_grid(frame, "quarterly")
     frame = frame.filter(_entered(as_of))
-    empty = pl.DataFrame(
-        schema={"cohort": pl.String, "group": pl.String, "horizon": pl.Int64,
-                "status": pl.String, COUNT: pl.Int64},
-    )  # fmt: skip
-    if frame.is_empty() or not grid:
-        return _with_margin_columns(empty, grid, as_of)
+    if frame.is_empty():
+        return pl.DataFrame(
+            schema={"cohort": pl.String, "arm": pl.String, "followed": pl.Int64,
+                    "fate": pl.String, COUNT: pl.Int64},
+        )  # fmt: skip
     sizes = frame.group_by(unit).agg(pl.col("cohort_size").max().alias("size"))
     position = {m: i for i, m in enumerate(grid)}
     points = (
@@ -210,36 +241,117 @@ def finest_table(
             f"{row['race_ethnicity']} at {row['followup_months']} months are inconsistent: "
             "cumulative re-arrests must not fall and must not exceed the cohort size"
         )
-    horizon = points.group_by(unit).agg(
-        pl.col("followup_months").max().alias("horizon"), pl.col(OUTCOME).max().alias("so_far")
+    followed = points.group_by(unit).agg(
+        pl.col("followup_months").max().alias("followed"), pl.col(OUTCOME).max().alias("so_far")
     )
-    # Only cohorts followed through the first window (or `floor`): a cohort followed for
-    # less would sit in the curve's first interval alone, and the curve minus the 6-month
-    # figures would then be that one cohort's small count.
-    floor = max(floor, min(windows_of(grid), default=grid[0]))
-    units = sizes.join(horizon, on=unit).filter(pl.col("horizon") >= floor)
-    events = points.join(units.select(*unit, "horizon"), on=unit).select(
-        *unit,
-        "horizon",
-        pl.format("event_{}", pl.col("followup_months").cast(pl.String).str.zfill(2)).alias(
-            "status"
-        ),
+    units = sizes.join(followed, on=unit, how="left").with_columns(
+        pl.col("followed").fill_null(0).cast(pl.Int64), pl.col("so_far").fill_null(0)
+    )
+    events = points.join(units.select(*unit, "followed"), on=unit).select(
+        "cohort", pl.col("group").alias("arm"), "followed",
+        pl.format("event_{}", pl.col("followup_months").cast(pl.String).str.zfill(2)).alias("fate"),
         pl.col("new").alias(COUNT),
-    )
+    )  # fmt: skip
     survivors = units.select(
-        *unit,
-        "horizon",
-        pl.format("none_{}", pl.col("horizon").cast(pl.String).str.zfill(2)).alias("status"),
+        "cohort", pl.col("group").alias("arm"), "followed",
+        pl.format("none_{}", pl.col("followed").cast(pl.String).str.zfill(2)).alias("fate"),
         (pl.col("size") - pl.col("so_far")).alias(COUNT),
-    )
-    cells = (
+    )  # fmt: skip
+    return (
         pl.concat([events, survivors])
-        .group_by(list(DIMENSIONS))
+        .group_by(list(FINE_DIMENSIONS))
         .agg(pl.col(COUNT).sum().cast(pl.Int64))
         .filter(pl.col(COUNT) > 0)
-        .sort(list(DIMENSIONS))
+        .sort(list(FINE_DIMENSIONS))
     )
-    return _with_margin_columns(cells, grid, as_of)
+
+
+def floor_of(grid: Sequence[int], floor: int) -> int:
+    """The shortest follow-up a counted cohort has had.
+
+    Only cohorts followed through the first window (or `floor`): a cohort followed
+    for less would sit in the curve's first interval alone, and the curve minus the
+    6-month figures would then be that one cohort's small count.
+    """
+    return max(floor, min(windows_of(grid), default=grid[0] if grid else 0))
+
+
+def publication_columns(
+    fine: pl.DataFrame,
+    grid: Sequence[int],
+    as_of: dt.date,
+    floor: int,
+    suffix: str = "",
+    linked: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """`fine` with the columns one publication's cells are broken down by.
+
+    A publication (this release, or an earlier one: its grid, floor and as_of)
+    follows a cohort to the largest point of its grid that the cohort has reached
+    and whose window had closed by its as_of (`horizon`); it counts the cohort
+    when that is at least its floor, and then a fine cell's `status` is the
+    interval of the grid its first re-arrest falls in, or "none" at the horizon.
+    `group`, `status`, `horizon` and the margin columns (by_W, cohort12, year12)
+    get `suffix`; they are UNPUBLISHED for cohorts the publication does not count
+    and, where `linked` is false, for cohorts whose rows changed since (an
+    unknown change: the publication's cells of them are not sums of these).
+    """
+    grid = tuple(grid)
+    horizon = pl.lit(None, pl.Int64)
+    for g in grid:  # both conditions hold for a prefix of the grid: the last one wins
+        reached = (pl.col("followed") >= g) & (window_closes(pl.lit(g)) <= pl.lit(as_of))
+        horizon = pl.when(reached).then(pl.lit(g, pl.Int64)).otherwise(horizon)
+    counted = horizon.is_not_null() & (horizon >= floor_of(grid, floor))
+    if linked is not None:
+        counted = counted & linked
+    time = pl.col("fate").str.slice(-2).cast(pl.Int64)
+    first_point = {t: next((g for g in grid if g >= t), None) for t in range(0, 100)}
+    cells = fine.select(
+        "cohort",
+        "arm",
+        "fate",
+        horizon.alias("horizon"),
+        counted.fill_null(False).alias("_in"),
+        time.replace_strict(first_point, default=None, return_dtype=pl.Int64).alias("_point"),
+    )
+    is_event = pl.col("fate").str.starts_with("event_") & (time <= pl.col("horizon"))
+    status = (
+        pl.when(is_event)
+        .then(pl.format("event_{}", pl.col("_point").cast(pl.String).str.zfill(2)))
+        .otherwise(pl.format("none_{}", pl.col("horizon").cast(pl.String).str.zfill(2)))
+    )
+    cells = cells.with_columns(status.fill_null("none_00").alias("status")).with_columns(
+        pl.col("horizon").fill_null(0)
+    )
+    cells = _with_margin_columns(cells, grid, as_of)
+    columns = ["group", "status", "horizon", *map(by_column, windows_of(grid)), "cohort12",
+               "year12"]  # fmt: skip
+    cells = cells.with_columns(pl.col("arm").alias("group"), pl.col("horizon").cast(pl.String))
+    marked = [
+        pl.when(pl.col("_in")).then(pl.col(c)).otherwise(pl.lit(UNPUBLISHED)).alias(f"{c}{suffix}")
+        for c in columns
+    ]
+    return fine.with_columns(cells.select(marked))
+
+
+def finest_table(
+    frame: pl.DataFrame, as_of: dt.date, grid: Sequence[int], floor: int = 6
+) -> pl.DataFrame:
+    """Cohort x group x horizon x status counts at one design's grid: what it protects.
+
+    The cells one publication would have as its finest table, with the columns
+    its margins are broken down by; cohorts it does not count are left out.
+    """
+    cells = publication_columns(fine_table(frame, as_of), grid, as_of, floor)
+    keys = ["cohort", *(c for c in cells.columns if c not in (*FINE_DIMENSIONS, COUNT))]
+    return (
+        cells.filter(pl.col("group") != UNPUBLISHED)
+        .group_by(keys)
+        .agg(pl.col(COUNT).sum())
+        .with_columns(pl.col("horizon").cast(pl.Int64))
+        .sort(list(DIMENSIONS))
+        .select(*DIMENSIONS, COUNT, *(c for c in keys if c not in DIMENSIONS))
+    )
 
 
 def _with_margin_columns(cells: pl.DataFrame, grid: Sequence[int], as_of: dt.date) -> pl.DataFrame:
@@ -283,6 +395,77 @@ class RecidivismCube:
     as_of: dt.date
 
 
+# ------------------------------------------------------------------ earlier releases
+
+
+_LINK_COLUMNS = ["cohort", "group", "race_ethnicity", "followup_months", "cohort_size", OUTCOME]
+
+
+def changed_cohorts(new: pl.DataFrame, old: pl.DataFrame, old_as_of: dt.date) -> set[str]:
+    """Cohorts whose rows an earlier release (as of `old_as_of`) had differently.
+
+    Compared: per group and race, each follow-up month whose window had closed by
+    then, and the cohort size. A cohort that differs (a correction) is not linked.
+    """
+    closed = _entered(old_as_of) & (window_closes(pl.col("followup_months")) <= pl.lit(old_as_of))
+    a, b = new.filter(closed).select(_LINK_COLUMNS), old.filter(closed).select(_LINK_COLUMNS)
+    unit = ["cohort", "group", "race_ethnicity"]
+    sizes = [
+        f.filter(_entered(old_as_of)).group_by(unit).agg(pl.col("cohort_size").max())
+        for f in (new, old)
+    ]
+    differ = pl.concat(
+        [
+            a.join(b, on=_LINK_COLUMNS, how="anti", nulls_equal=True).select("cohort"),
+            b.join(a, on=_LINK_COLUMNS, how="anti", nulls_equal=True).select("cohort"),
+            sizes[0].join(sizes[1], on=[*unit, "cohort_size"], how="anti").select("cohort"),
+            sizes[1].join(sizes[0], on=[*unit, "cohort_size"], how="anti").select("cohort"),
+        ]
+    )
+    return set(differ["cohort"].to_list())
+
+
+def link_earlier(
+    fine: pl.DataFrame,
+    frame: pl.DataFrame,
+    publications: Sequence[Publication],
+    rows_then: Callable[[Publication], pl.DataFrame | None],
+) -> tuple[pl.DataFrame, tuple[EarlierPublication, ...], tuple[Level, ...]]:
+    """The fine table with each earlier publication's columns (`@n`), its levels over them,
+    and the latent levels (its finest cells, which must keep a range when small).
+
+    A cohort whose rows changed since is UNPUBLISHED in that publication's columns;
+    when the earlier rows are gone (the release was replaced), every cohort is linked
+    and the earlier cells that no longer add up are dropped (earlier.py counts them).
+    """
+    earlier: list[EarlierPublication] = []
+    latent: list[Level] = []
+    for n, publication in enumerate(publications):
+        then: RecidivismCube = publication.value
+        if then.cube is None:
+            continue
+        old = rows_then(publication)
+        changed = changed_cohorts(frame, old, then.as_of) if old is not None else set()
+        grid = then.grid if then.design.curve else then.windows
+        suffix = f"@{n}"
+        fine = publication_columns(
+            fine, grid, then.as_of, then.design.floor, suffix,
+            linked=~pl.col("cohort").is_in(sorted(changed)),
+        )  # fmt: skip
+        levels = {level: table.frame for level, table in then.cube.levels.items()}
+        renamed = {c: f"{c}{suffix}" for level in levels for c in level}
+        earlier.append(
+            EarlierPublication(
+                publication.release_id, publication.k, rename_levels(levels, renamed, {}), levels
+            )
+        )
+        latent.append(("cohort", f"group{suffix}", f"horizon{suffix}", f"status{suffix}"))
+    return fine, tuple(earlier), tuple(latent)
+
+
+# ------------------------------------------------------------------ the design
+
+
 def _withheld_window_cells(cube: ProtectedCounts, windows: Sequence[int]) -> int:
     """Pooled re-arrested / not re-arrested counts withheld: what a design must keep."""
     withheld = 0
@@ -294,7 +477,12 @@ def _withheld_window_cells(cube: ProtectedCounts, windows: Sequence[int]) -> int
 
 
 def choose_design(
-    frame: pl.DataFrame, as_of: dt.date, site_id: str, audience: Audience
+    frame: pl.DataFrame,
+    as_of: dt.date,
+    site_id: str,
+    audience: Audience,
+    publications: Sequence[Publication] = (),
+    rows_then: Callable[[Publication], pl.DataFrame | None] = lambda publication: None,
 ) -> RecidivismCube:
     """The most detailed design whose cube still publishes every pooled window count.
 
@@ -303,18 +491,40 @@ def choose_design(
     When no design keeps them all, the one withholding fewest is used (earlier
     designs on ties). The choice depends on the data only through which cells
     would be withheld, which the published flags show anyway.
+
+    Every design is protected together with the earlier `publications` of the
+    cube (the ledger), whatever design they had: their cells are sums of the
+    same fine table. Pooled figures grow by the cohorts closed since, and a
+    growth of 1 to k-1 people is withheld with its complements; so after a
+    design fails as of this release, the same design as of the date the latest
+    publication's figures were counted is tried: the same cohorts followed as
+    far, the earlier figures again (`as_of` says so). A pooled figure is thus
+    updated once its increment can be published, which time brings.
     """
     policy = policy_from_environment()
+    windows = windows_of(follow_up_grid(frame, "quarterly"))
+    fine = fine_table(frame, as_of)
+    earlier: tuple[EarlierPublication, ...] = ()
+    latent: tuple[Level, ...] = ()
+    if audience is Audience.PUBLIC and publications and not fine.is_empty():
+        fine, earlier, latent = link_earlier(fine, frame, publications, rows_then)
+    counted = publication_columns(fine, follow_up_grid(frame, "quarterly"), as_of, DESIGNS[0].floor)
+    if counted.filter(pl.col("group") != UNPUBLISHED).is_empty():
+        return RecidivismCube(None, DESIGNS[0], (), windows, as_of)
+    last = _latest(publications) if audience is Audience.PUBLIC else None
+    candidates = []
+    for design in DESIGNS:
+        candidates.append((design, as_of))
+        if last is not None and last.design == design and last.as_of < as_of:
+            candidates.append((design, last.as_of))
     tables: dict[tuple, pl.DataFrame] = {}
     best: tuple[int, RecidivismCube] | None = None
-    windows = windows_of(follow_up_grid(frame, "quarterly"))
-    for design in DESIGNS:
+    for design, counted_as_of in candidates:
         grid = follow_up_grid(frame, design.curve or "windows")
-        if (grid, design.floor) not in tables:
-            tables[grid, design.floor] = finest_table(frame, as_of, grid, design.floor)
-        cells = tables[grid, design.floor]
-        if cells.is_empty():
-            return RecidivismCube(None, design, (), windows, as_of)
+        key = (grid, design.floor, counted_as_of)
+        if key not in tables:
+            tables[key] = publication_columns(fine, grid, counted_as_of, design.floor)
+        cells = tables[key]
         if audience is Audience.PUBLIC and design is not DESIGNS[-1]:
             # Cheap necessary conditions, so small sites do not pay for an audit of each
             # design: a small cell in a published line forces a complement in that line.
@@ -322,31 +532,53 @@ def choose_design(
                 continue  # the pooled windows' own line would lose a count
             if design.curve and _has_small(cells, [("group", "status")], policy):
                 continue  # the curve would be cut and its complements spread
-        cube = protect_counts(
-            cells,
-            view=f"recidivism:{site_id}",
-            dimensions=DIMENSIONS,
-            count=COUNT,
-            margins=public_levels(windows, design),
-            finest_published=False,
-            audience=audience,
-            policy=policy,
-        )
-        result = RecidivismCube(cube, design, grid if design.curve else (), windows, as_of)
+        try:
+            cube = protect_counts(
+                cells,
+                view=f"recidivism:{site_id}",
+                dimensions=FINE_DIMENSIONS,
+                count=COUNT,
+                margins=public_levels(windows, design),
+                finest_published=False,
+                audience=audience,
+                policy=policy,
+                earlier=earlier,
+                # What each design promised to protect: its own finest cells, small ones
+                # never worked out (the fine table is finer than any one design's).
+                latent_levels=(DIMENSIONS, *latent),
+            )
+        except RuntimeError:
+            if not earlier:
+                raise
+            # The repair loop found no way to protect this design against the earlier
+            # releases (Seattle's quarterly curve in September against June's): it is
+            # not published; a coarser design, or the earlier figures, are.
+            log.warning("recidivism %s: design %r as of %s could not be protected against "
+                        "the earlier releases", site_id, design.name, counted_as_of)  # fmt: skip
+            continue
+        result = RecidivismCube(cube, design, grid if design.curve else (), windows, counted_as_of)
         withheld = _withheld_window_cells(cube, windows)
         if withheld == 0:
             return result
         if best is None or withheld < best[0]:
             best = (withheld, result)
-    assert best is not None
+    if best is None:
+        raise RuntimeError(f"recidivism {site_id}: no design could be protected; please report it")
     return best[1]
+
+
+def _latest(publications: Sequence[Publication]) -> RecidivismCube | None:
+    """The cube the public saw last (the ledger lists entries oldest first)."""
+    cubes = [p.value for p in publications if p.value.cube is not None]
+    return max(cubes, key=lambda rc: rc.as_of) if cubes else None
 
 
 def _has_small(cells: pl.DataFrame, levels: Sequence[tuple[str, ...]], policy: Policy) -> bool:
     """True when any exact cell of these levels is from 1 to k-1."""
     k = policy.k
     for level in levels:
-        sums = cells.group_by(list(level)).agg(pl.col(COUNT).sum())[COUNT]
+        shown = cells.filter(pl.all_horizontal(pl.col(c) != UNPUBLISHED for c in level))
+        sums = shown.group_by(list(level)).agg(pl.col(COUNT).sum())[COUNT]
         if ((sums > 0) & (sums < k)).any():
             return True
     return False
@@ -356,18 +588,45 @@ def _has_small(cells: pl.DataFrame, levels: Sequence[tuple[str, ...]], policy: P
 def recidivism_cube(
     engine: sa.Engine, release_id: str, checksum: str, site_id: str, audience: Audience
 ) -> RecidivismCube:
-    """The site's re-arrest cube with every public level protected together."""
+    """The site's re-arrest cube with every public level protected together.
+
+    The public cube is protected against every earlier public release of the site.
+    """
     del checksum  # only part of the memo key: a replaced release is recomputed
     release = q.get_release(engine, release_id)
     if "recidivism" not in q.published_tables(engine, release_id, site_id):
         return RecidivismCube(None, DESIGNS[0], (), (), release.as_of)
-    frame = q.aggregate(
+    frame = _rows(engine, release_id, site_id)
+    publications = (
+        earlier_publications(recidivism_cube, engine, release_id, site_id)
+        if audience is Audience.PUBLIC
+        else []
+    )
+    return choose_design(
+        frame,
+        release.as_of,
+        site_id,
+        audience,
+        publications,
+        rows_then=lambda publication: _rows_then(engine, publication, site_id),
+    )
+
+
+def _rows(engine: sa.Engine, release_id: str, site_id: str) -> pl.DataFrame:
+    return q.aggregate(
         engine,
         "recidivism",
         q.Scope(release_id, site_id),
         by=["cohort", "group", "race_ethnicity", "followup_months"],
     )
-    return choose_design(frame, release.as_of, site_id, audience)
+
+
+def _rows_then(engine: sa.Engine, publication: Publication, site_id: str) -> pl.DataFrame | None:
+    """The rows an earlier publication was made from, while they are loaded unchanged."""
+    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
+    if loaded.get(publication.release_id) != publication.checksum:
+        return None
+    return _rows(engine, publication.release_id, site_id)
 
 
 def cube_for(engine: sa.Engine, selection: Selection, audience: Audience) -> RecidivismCube:
@@ -423,7 +682,7 @@ def _window_counts(rc: RecidivismCube) -> pl.DataFrame:
 
 def _closed_span(rc: RecidivismCube, window: int) -> tuple[str, str] | None:
     """First and last entry cohort whose `window` has closed (labels, not counts)."""
-    keys = rc.cube.finest_keys.filter(pl.col("horizon") >= window)
+    keys = rc.cube.finest_keys.filter(pl.col(by_column(window)).is_in(["yes", "no"]))
     if keys.is_empty():
         return None
     return keys["cohort"].min(), keys["cohort"].max()
@@ -655,6 +914,14 @@ _SITE_ONLY = (
 )
 
 
+def _still_as_of(as_of: dt.date) -> str:
+    return (
+        f"Re-arrest is counted as of {as_of:%d %B %Y}, as published before: adding the people "
+        "whose follow-up has ended since would reveal groups too small to publish. They are "
+        "added in a later release, once their number can be shown."
+    )
+
+
 @view("recidivism")
 def recidivism_view(engine: sa.Engine, selection: Selection, audience: Audience) -> ViewResult:
     """Windows side by side, LEAD against comparison, the curve and the trend across cohorts."""
@@ -662,6 +929,8 @@ def recidivism_view(engine: sa.Engine, selection: Selection, audience: Audience)
     notes = [_SITE_ONLY] if selection.precinct_ids else []
     if rc.cube is None:
         return ViewResult("recidivism", {}, words({"published": "no"}), tuple(notes))
+    if rc.as_of < q.get_release(engine, selection.release_id).as_of:
+        notes.append(_still_as_of(rc.as_of))
     period = parse_period(selection.period)
     rates, comparison = _comparison_tables(rc, audience, "recidivism")
     tables: dict[str, Protected] = {"rates": rates, "comparison": comparison}
