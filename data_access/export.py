@@ -141,7 +141,7 @@ def complete_flags(frame: pl.DataFrame, table: str = "") -> pl.DataFrame:
     year, a follow-up length) are never withheld and get no flag.
     """
     flags = [c for c in frame.columns if c.endswith(FLAG_SUFFIX)]
-    # A count's reason describes that count only ("fewer than 11" is about the part, not
+    # A count's reason describes that count only ("fewer than k" is about the part, not
     # the total): a value without a reason of its own borrows first the reason of the
     # row's estimate (an interval's bounds share it), and a count's only as a last resort.
     schema = frame.schema

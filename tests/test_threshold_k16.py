@@ -191,8 +191,11 @@ def _view_problems(engine, selection: Selection) -> list[str]:
         staff = build(name, engine, selection, Audience.STAFF)
         public_by_view[name] = public
         exact_by_view[name] = []
-        if public.facts.get("design") != staff.facts.get("design"):
-            # Staff get the finest design (a quarterly curve); the public one may be coarser,
+        if public.facts.get("design") != staff.facts.get("design") or public.facts.get(
+            "as_of"
+        ) != staff.facts.get("as_of"):
+            # Staff get the finest design (a quarterly curve), counted as of the release; the
+            # public one may be coarser, or held at an earlier release's date (docs/privacy.md),
             # so rows with the same keys cover other people. The public counts are scanned.
             continue
         for key, protected in staff.tables.items():
