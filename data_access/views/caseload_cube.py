@@ -57,7 +57,7 @@ from data_access.disclosure import (
 )
 from data_access.ledger import Publication
 from data_access.views.base import earlier_publications, memoize
-from data_access.views.linking import link_by_quarter, whole_periods_only
+from data_access.views.linking import link_by_quarter, loaded_as_published, whole_periods_only
 from data_access.vocabulary import SERVICES
 
 COUNT = "participant_months"
@@ -295,8 +295,7 @@ def _finest_then(
     Compared quarter by quarter with this release's: a year with the same rows folds
     the same way, so its cells link; a changed one does not link at all.
     """
-    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
-    if loaded.get(publication.release_id) != publication.checksum:
+    if not loaded_as_published(engine, publication):
         return None
     year = publication.value.year
     return apply_fold(finest_table(engine, publication.release_id, site_id, year), folded)

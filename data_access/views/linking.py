@@ -22,11 +22,23 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
+import sqlalchemy as sa
 
+from data_access import queries as q
 from data_access.disclosure import UNPUBLISHED, EarlierPublication, rename_levels
 from data_access.ledger import Publication
 
 Level = tuple[str, ...]
+
+
+def loaded_as_published(engine: sa.Engine, publication: Publication) -> bool:
+    """Whether the rows an earlier publication was made from are still loaded, unchanged.
+
+    A release replaced since has another checksum: its old rows are gone, and an
+    earlier cell is then linked through its published value or reason alone.
+    """
+    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
+    return loaded.get(publication.release_id) == publication.checksum
 
 
 def quarter_end(quarter: pl.Expr) -> pl.Expr:

@@ -107,6 +107,7 @@ from data_access.views.base import (
     view,
     words,
 )
+from data_access.views.linking import loaded_as_published
 
 log = logging.getLogger(__name__)
 
@@ -623,8 +624,7 @@ def _rows(engine: sa.Engine, release_id: str, site_id: str) -> pl.DataFrame:
 
 def _rows_then(engine: sa.Engine, publication: Publication, site_id: str) -> pl.DataFrame | None:
     """The rows an earlier publication was made from, while they are loaded unchanged."""
-    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
-    if loaded.get(publication.release_id) != publication.checksum:
+    if not loaded_as_published(engine, publication):
         return None
     return _rows(engine, publication.release_id, site_id)
 

@@ -36,7 +36,7 @@ from data_access.audience import Audience
 from data_access.disclosure import ProtectedCounts, protect_counts, quarter_of, year_of
 from data_access.ledger import Publication
 from data_access.views.base import earlier_publications, memoize
-from data_access.views.linking import link_by_quarter, whole_periods_only
+from data_access.views.linking import link_by_quarter, loaded_as_published, whole_periods_only
 
 POLICE_PATHWAYS = ("arrest_diversion", "social_contact")
 NONE = "none"
@@ -235,7 +235,6 @@ def referral_flow(
 
 def _finest_then(engine: sa.Engine, publication: Publication, site_id: str) -> pl.DataFrame | None:
     """The finest table an earlier publication was made from, while its rows are loaded."""
-    loaded = {r.release_id: r.checksum for r in q.list_releases(engine)}
-    if loaded.get(publication.release_id) != publication.checksum:
+    if not loaded_as_published(engine, publication):
         return None
     return finest_table(engine, publication.release_id, site_id)
