@@ -41,6 +41,7 @@ from data_access.disclosure.earlier import (
     EarlierKnowledge,
     EarlierPublication,
     earlier_knowledge,
+    label_bounds_of,
     small_changes,
 )
 from data_access.disclosure.exact import Bounds, InconsistentView, LinearView, bounds_of_targets
@@ -276,15 +277,7 @@ def _label_bounds(
     withheld: np.ndarray, reasons: np.ndarray, policy: Policy
 ) -> tuple[np.ndarray, np.ndarray]:
     """What each withheld cell's reason tells a reader about its value."""
-    lower = np.zeros(len(withheld))
-    upper = np.full(len(withheld), np.inf)
-    small = withheld & (reasons == policy.small_reason)
-    lower[small], upper[small] = 1, policy.k - 1
-    small_or_zero = withheld & (reasons == policy.small_or_zero_reason)
-    upper[small_or_zero] = policy.k - 1
-    complement = withheld & (reasons == policy.complementary_reason)
-    lower[complement] = policy.k  # complements are never zero, and never small
-    return lower, upper
+    return label_bounds_of(np.where(withheld, reasons, ""), policy)
 
 
 def suppress(

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from data_access.disclosure.lattice import Lattice, Level
-from data_access.disclosure.policy import COMPLEMENTARY_REASON
+from data_access.disclosure.policy import Policy, policy_for_k
 
 # Key value of cells nobody publishes: in this release's own levels, a period not yet
 # complete (a year half-way through); in an earlier release's levels, finest cells it
@@ -78,14 +78,14 @@ class EarlierKnowledge:
     mismatched: int  # earlier published cells dropped: value differs from the new cells
 
 
-def label_bounds_of(flags: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """What a withheld cell's reason, under threshold k, says of its value."""
+def label_bounds_of(flags: np.ndarray, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
+    """What a withheld cell's reason, under this policy's threshold, says of its value."""
     lower = np.zeros(len(flags))
     upper = np.full(len(flags), np.inf)
-    small = flags == f"fewer than {k}"
-    lower[small], upper[small] = 1, k - 1
-    upper[flags == f"fewer than {k} (zeros withheld too)"] = k - 1
-    lower[flags == COMPLEMENTARY_REASON] = k
+    small = flags == policy.small_reason
+    lower[small], upper[small] = 1, policy.k - 1
+    upper[flags == policy.small_or_zero_reason] = policy.k - 1
+    lower[flags == policy.complementary_reason] = policy.k  # never zero, never small
     return lower, upper
 
 
@@ -131,7 +131,7 @@ def earlier_knowledge(
             mismatched += int((published & ~agrees).sum())
             known[variables[published & agrees]] = True
             withheld = present & (flags != "")
-            low, high = label_bounds_of(flags[withheld], publication.k)
+            low, high = label_bounds_of(flags[withheld], policy_for_k(publication.k))
             truth = values[variables[withheld]]
             fits = (truth >= low) & (truth <= high)
             mismatched += int((~fits).sum())
