@@ -2,7 +2,8 @@
 
 `DATABASE_URL` selects the database and is read on every call (not at import),
 so tests and long-running servers pick up a change without a restart. Without
-it, an embedded SQLite file under `data/` is used and created on first use.
+it, an embedded SQLite file, `data/lead.sqlite` under the current folder, is
+used and created on first use (see default_sqlite_path).
 
 Messages name a database only through `describe` ("PostgreSQL database"),
 because visitors read them; every wait on the database is bounded by
@@ -25,8 +26,10 @@ from sqlalchemy.engine import make_url
 
 from data_access.schema import metadata
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "lead.sqlite"
+# Relative to the folder a command runs in, not to this file: installed as a package,
+# this file lives in site-packages, where a database has no business (and may not be
+# writable). From the repository's root (`make run`) it is the repository's data/.
+DEFAULT_SQLITE_PATH = Path("data") / "lead.sqlite"
 
 
 TIMEOUT_VARIABLE = "LEAD_DB_TIMEOUT_SECONDS"
@@ -102,10 +105,19 @@ class DatabaseUnavailable(RuntimeError):
         return f"{self}. Reason: {self.detail}" if self.detail else str(self)
 
 
+def default_sqlite_path() -> Path:
+    """The embedded database without DATABASE_URL: data/lead.sqlite in the current folder.
+
+    Absolute, so an engine keeps opening the file it was made for even if the
+    process later changes folder.
+    """
+    return Path.cwd() / DEFAULT_SQLITE_PATH
+
+
 def database_url() -> str:
     """The configured database URL: `DATABASE_URL`, else the embedded SQLite file."""
     url = os.environ.get("DATABASE_URL", "").strip()
-    return url or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    return url or f"sqlite:///{default_sqlite_path()}"
 
 
 def describe(url: object) -> str:
