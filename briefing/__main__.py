@@ -18,6 +18,7 @@ from pathlib import Path
 
 from briefing.assemble import assemble, briefing_url, pdf_file_name, public_base_url
 from briefing.pdf import BriefingTooLong, ChartRenderingError, render_pdf
+from data_access import __version__
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.cli import EXIT_DATABASE, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
@@ -30,9 +31,12 @@ class UsageError(ValueError):
     """A value on the command line that the release does not have; the message says which."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+PROG = "python -m briefing"
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m briefing",
+        prog=prog,
         description=(
             "Write the LEAD briefing PDF (US letter, one or two pages) for a site and a "
             "quarter or year, or for every site at once, from the database named by "
@@ -45,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
             "3 database error."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"lead-dashboard {__version__}")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--site", metavar="ID", help="one site, by its id (e.g. seattle)")
     which.add_argument("--all", action="store_true", help="every site of the release")
@@ -145,8 +150,9 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if failed else EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """`prog` names the command in --help: `lead-briefing` when installed (lead_dashboard.cli)."""
+    args = build_parser(prog).parse_args(argv)
     try:
         return run(args)
     except (UsageError, q.InvalidFilter) as exc:

@@ -1,5 +1,8 @@
 """The command line: `python -m data_access init|demo|validate|load|precompute|releases|export`.
 
+Installed as a package, the same commands are `lead-dashboard COMMAND`
+(lead_dashboard.cli), which adds `serve`.
+
 Expected failures (an invalid release, a release already loaded, a database
 that cannot be reached) end with a plain message and a non-zero exit status,
 never a traceback. Exit status: 0 success, 1 the release was refused,
@@ -13,8 +16,10 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from data_access import __version__
 from data_access.db import DatabaseUnavailable, database_url, describe, init_db, make_engine
 from data_access.load import (
     LoadFailed,
@@ -28,8 +33,15 @@ from data_access.validate import validate_release
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+PROG = "python -m data_access"
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    return run(build_parser(prog).parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out the parsed command line `args`, turning expected failures into exit codes."""
     try:
         return args.command(args)
     except ReleaseInvalid as exc:
@@ -51,16 +63,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+DESCRIPTION = (
+    "Manage the LEAD dashboard's data: check release folders against the data contract "
+    "(docs/data-contract.md) and load them into the database named by DATABASE_URL "
+    "(default: the SQLite file data/lead.sqlite under the current folder)."
+)
+
+
+def build_parser(
+    prog: str = PROG,
+    description: str = DESCRIPTION,
+    more_commands: Callable[[argparse._SubParsersAction], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The parser of the data commands; `more_commands(commands)` may add others (serve)."""
     parser = argparse.ArgumentParser(
-        prog="python -m data_access",
-        description=(
-            "Manage the LEAD dashboard's data: check release folders against the data "
-            "contract (docs/data-contract.md) and load them into the database named by "
-            "DATABASE_URL (default: an SQLite file under data/)."
-        ),
+        prog=prog,
+        description=description,
         epilog="Exit status: 0 success, 1 release refused, 2 usage error, 3 database error.",
     )
+    parser.add_argument("--version", action="version", version=f"lead-dashboard {__version__}")
+    # What the messages call this program, so they name the command the user typed.
+    parser.set_defaults(prog=prog)
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     init = commands.add_parser(
@@ -177,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--replace", action="store_true", help="replace an earlier export in DIR")
     export.set_defaults(command=run_export)
+    if more_commands is not None:
+        more_commands(commands)
     return parser
 
 
@@ -188,7 +213,11 @@ def _ready_engine():
 
 def run_init(_args) -> int:
     _ready_engine()
-    where = "named by DATABASE_URL" if os.environ.get("DATABASE_URL", "").strip() else "under data/"
+    where = (
+        "named by DATABASE_URL"
+        if os.environ.get("DATABASE_URL", "").strip()
+        else "data/lead.sqlite under the current folder"
+    )
     print(f"Database ready: the {describe(database_url())} {where}")
     return EXIT_OK
 
@@ -244,7 +273,7 @@ def run_load(args) -> int:
     # Said where the administrator is looking: otherwise the first visitor of each
     # site waits for its disclosure audit (see README, "Command line").
     print(
-        f"Next: python -m data_access precompute --release {summary.release_id}, "
+        f"Next: {args.prog} precompute --release {summary.release_id}, "
         "so no visitor waits for the disclosure audit."
     )
     return EXIT_OK
@@ -284,12 +313,12 @@ def _positive(text: str) -> int:
     return value
 
 
-def run_releases(_args) -> int:
+def run_releases(args) -> int:
     engine = _ready_engine()
     loaded = list_releases(engine)
     if not loaded.height:
-        print("No release is loaded yet. Load one with `python -m data_access load PATH`,")
-        print("or the demonstration data with `python -m data_access demo`.")
+        print(f"No release is loaded yet. Load one with `{args.prog} load PATH`,")
+        print(f"or the demonstration data with `{args.prog} demo`.")
         return EXIT_OK
     header = ("release_id", "as_of", "loaded_at (UTC)", "synthetic", "rows", "sites")
     table = [
