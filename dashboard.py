@@ -8,6 +8,7 @@ page itself is what keeps it closed.
 
 import streamlit as st
 
+from data_access import __version__
 from data_access.audience import Audience
 from ui.context import effective_audience
 
@@ -17,7 +18,10 @@ st.set_page_config(
     # a favicon fetched from a font CDN, which a locked-down city network (and CI)
     # cannot reach.
     layout="wide",
-    menu_items={"About": "LEAD public dashboard: open-source, synthetic demo data by default."},
+    menu_items={
+        "About": f"LEAD public dashboard {__version__}: open-source (Apache-2.0), "
+        "synthetic demo data by default."
+    },
 )
 
 PUBLIC_PAGES = [

@@ -12,6 +12,7 @@ ctx = page_setup("Data and methods")
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402  (the guard above must run first)
 
+from data_access import __version__  # noqa: E402
 from data_access.contract import TABLES  # noqa: E402
 from data_access.disclosure import policy_for_k, policy_from_environment  # noqa: E402
 from data_access.export_text import STAFF_LABEL, privacy_rules  # noqa: E402
@@ -174,3 +175,5 @@ for row in frame.iter_rows(named=True):
         f"{escape_markdown(row['as_of'])}{marker}"
     )
     st.markdown(escape_markdown(row["notes"]) if row["notes"] else "No notes.")
+# Beside the releases: a figure quoted from this page is checked against this software too.
+st.caption(f"Dashboard software: LEAD public dashboard, version {__version__}.")

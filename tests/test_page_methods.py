@@ -11,6 +11,7 @@ from apptest_support import SMALL_COUNT, table_cells, texts
 from streamlit.testing.v1 import AppTest
 
 import data_access.views.methods  # noqa: F401  (registers release_history until __init__ does)
+from data_access import __version__
 from data_access.metrics.registry import list_metrics
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "methods.py")
@@ -54,6 +55,13 @@ def test_page_lists_every_definition_the_rules_the_contract_and_the_releases(app
     assert tables[1]["Release"].to_list() == ["demo-2025-12", "demo-2025-09", "demo-2025-06"]
     assert "imported twice" in shown  # the demo correction, from the release notes
     assert "(shown on this dashboard now)" in shown
+
+
+def test_the_page_says_which_version_of_the_software_shows_the_figures(app_env):
+    at = open_methods()
+    assert (
+        at.caption[-1].value == f"Dashboard software: LEAD public dashboard, version {__version__}."
+    )
 
 
 def test_the_selected_site_and_release_change_what_is_offered(app_env):
