@@ -147,3 +147,11 @@ def app_env(demo_sqlite_url, monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     clear_memos()
+
+
+@pytest.fixture(scope="session")
+def installed_package(tmp_path_factory):
+    """The wheel built from this checkout, installed in a venv of its own (packaging_support)."""
+    from packaging_support import build_and_install
+
+    return build_and_install(tmp_path_factory.mktemp("installed"))
