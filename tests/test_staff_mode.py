@@ -28,6 +28,8 @@ from data_access.db import init_db, make_engine
 from data_access.load import load_release
 from data_access.views import Selection, build
 from data_access.views.staff import STAFF_OPERATIONS, month_window
+from ui.context import StaffRole, staff_role
+from ui.text import escape_markdown
 
 STAFF_PAGE = "pages/staff_operations.py"
 STAFF_PAGE_FILE = str(ROOT / STAFF_PAGE)
@@ -309,19 +311,31 @@ UNVERIFIED_NOTE = "has not confirmed that the e-mail address it gave belongs to 
 
 
 def signed_in_page(
-    env, email: str | None, allow_list: str | None, verified: object = VERIFIED
+    env,
+    email: str | None,
+    allow_list: str | None,
+    verified: object = VERIFIED,
+    *,
+    publishers: str | None = None,
+    at: AppTest | None = None,
 ) -> AppTest:
-    """The staff page for a viewer signed in as `email` (None: signed out).
+    """`at` (default: the staff page) for a viewer signed in as `email` (None: signed out).
 
     `verified` is the provider's email_verified claim: True by default, MISSING
-    to leave it out, or any value to send as it is.
+    to leave it out, or any value to send as it is. `allow_list` and `publishers`
+    are LEAD_STAFF_EMAILS and LEAD_PUBLISHER_EMAILS (None: unset).
     """
     env.setenv("LEAD_AUDIENCE", "staff")
-    if allow_list is not None:
-        env.setenv("LEAD_STAFF_EMAILS", allow_list)
-    else:
-        env.delenv("LEAD_STAFF_EMAILS", raising=False)
-    at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
+    for variable, value in (
+        ("LEAD_STAFF_EMAILS", allow_list),
+        ("LEAD_PUBLISHER_EMAILS", publishers),
+    ):
+        if value is not None:
+            env.setenv(variable, value)
+        else:
+            env.delenv(variable, raising=False)
+    if at is None:
+        at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
     at.secrets["auth"] = AUTH_SECRETS
     user: dict[str, object] = {"is_logged_in": False}
     if email:
@@ -385,6 +399,93 @@ def test_without_an_allow_list_any_signed_in_user_is_staff(app_env):
     at = signed_in_page(app_env, "anyone@example.org", None)
     assert [t.value for t in at.title] == ["Precinct operations (staff only)"]
     assert staff_keys(at)
+
+
+PUBLISHER = "program.lead@example.org"
+VIEWER = "case.manager@example.org"
+SIGNED_IN = {"is_logged_in": True, "email_verified": True}
+
+
+@pytest.mark.parametrize(
+    ("user", "viewers", "publishers", "role"),
+    [
+        ({**SIGNED_IN, "email": PUBLISHER}, VIEWER, PUBLISHER, StaffRole.PUBLISHER),
+        # A publisher is a viewer without being on LEAD_STAFF_EMAILS too.
+        ({**SIGNED_IN, "email": " Program.Lead@Example.org "}, VIEWER, PUBLISHER, "publisher"),
+        ({**SIGNED_IN, "email": VIEWER}, VIEWER, PUBLISHER, StaffRole.VIEWER),
+        ({**SIGNED_IN, "email": "someone@example.org"}, VIEWER, PUBLISHER, None),
+        # Publishing needs the provider's word for the address, even without a viewer list.
+        ({"is_logged_in": True, "email": PUBLISHER}, "", PUBLISHER, StaffRole.VIEWER),
+        (
+            {"is_logged_in": True, "email": PUBLISHER, "email_verified": "true"},
+            VIEWER,
+            PUBLISHER,
+            None,
+        ),
+        # No viewer list: everyone signed in views; only the publisher list publishes.
+        ({**SIGNED_IN, "email": "anyone@example.org"}, "", PUBLISHER, StaffRole.VIEWER),
+        ({**SIGNED_IN, "email": "anyone@example.org"}, "", "", StaffRole.VIEWER),
+        ({"is_logged_in": False, "email": PUBLISHER, "email_verified": True}, "", PUBLISHER, None),
+    ],
+)
+def test_staff_role_says_who_views_and_who_publishes(user, viewers, publishers, role):
+    environ = {"LEAD_STAFF_EMAILS": viewers, "LEAD_PUBLISHER_EMAILS": publishers}
+    assert staff_role(user, environ)[0] == role
+
+
+def test_an_unverified_publisher_is_told_why():
+    role, refusal = staff_role(
+        {"is_logged_in": True, "email": PUBLISHER, "email_verified": False},
+        {"LEAD_STAFF_EMAILS": VIEWER, "LEAD_PUBLISHER_EMAILS": PUBLISHER},
+    )
+    assert role is None and refusal and "email_verified" in refusal
+
+
+MAY_PUBLISH_APP = """
+import streamlit as st
+from ui.context import may_publish
+st.markdown(f"may publish: {may_publish()}")
+"""
+
+
+@pytest.mark.parametrize(
+    ("email", "verified", "expected"),
+    [(PUBLISHER, VERIFIED, True), (VIEWER, VERIFIED, False), (PUBLISHER, False, False)],
+    ids=["publisher", "viewer", "unverified-publisher"],
+)
+def test_may_publish_only_for_a_signed_in_verified_publisher(app_env, email, verified, expected):
+    at = signed_in_page(
+        app_env,
+        email,
+        VIEWER,
+        verified,
+        publishers=PUBLISHER,
+        at=AppTest.from_string(MAY_PUBLISH_APP, default_timeout=60),
+    )
+    assert not at.exception
+    assert f"may publish: {expected}" in texts(at)
+
+
+def test_nobody_may_publish_without_sign_in_even_with_the_dev_flag(app_env):
+    staff_mode(app_env, dev_flag=True)
+    app_env.setenv("LEAD_PUBLISHER_EMAILS", PUBLISHER)
+    at = AppTest.from_string(MAY_PUBLISH_APP, default_timeout=60).run()
+    assert "may publish: False" in texts(at)
+    page = run_staff_page(site="albany")
+    assert escape_markdown("Not signed in (staff mode without sign-in). Role: viewer") in texts(
+        page
+    )
+
+
+def test_the_staff_page_shows_who_is_signed_in_and_their_role(app_env):
+    publisher = signed_in_page(app_env, PUBLISHER, VIEWER, publishers=PUBLISHER)
+    # The page escapes the sentence for Markdown (an address is data).
+    assert escape_markdown(f"Signed in as {PUBLISHER}. Role: publisher") in texts(publisher)
+    viewer = signed_in_page(app_env, VIEWER, VIEWER, publishers=PUBLISHER)
+    said = escape_markdown(
+        f"Signed in as {VIEWER}. Role: viewer (sees exact figures; cannot publish)"
+    )
+    assert said in texts(viewer)
 
 
 def test_sign_in_configured_outranks_the_dev_flag(app_env):
