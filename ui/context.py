@@ -1,10 +1,9 @@
 """The first call of every page: who is looking, what they asked for, and the guard.
 
-`page_setup` runs at the top of every file in pages/. Streamlit serves those
-files directly on a cold server before the router in dashboard.py has run, so
-the guard must live in each page, not only in the router: a staff page checks
-the audience itself and stops before anything staff-only is drawn. The first
-such run also hands the server over to the router (`_leave_legacy_navigation`).
+`page_setup` runs at the top of every file in app_pages/. The router registers
+every page on every server (the staff page hidden from anyone but staff), so the
+guard must live in each page: a staff page checks the audience itself and stops
+before anything staff-only is drawn.
 
 The global filters (site, period, precinct, release) live in the sidebar and
 are bound to the URL, so a copied link reproduces the view. A value in the URL
@@ -383,31 +382,8 @@ def _choose_precincts(ctx_url: str, release: Release, site_id: str, audience: Au
     return (() if chosen == ALL_PRECINCTS else (chosen,)), names
 
 
-def _leave_legacy_navigation() -> None:
-    """On a cold server, hand a deep link over to the router in dashboard.py.
-
-    Until some session has called st.navigation, Streamlit treats pages/ as a
-    legacy "pages directory" app: a deep link such as /recidivism runs the page
-    file by itself, and the sidebar lists the files (a "dashboard" entry, the
-    staff page's file) instead of the router's pages. If visitors only ever
-    arrive by shared links, it would stay so. The first such run switches the
-    server out of that mode (a class-wide flag, which st.navigation itself
-    clears) and reruns: the router then runs and opens the same page, whose url
-    path is its file name (briefing and staff, whose router paths differ, open
-    on the default page instead; the router never links to their file names).
-    """
-    # Private to Streamlit, hence the getattr: if it goes away, nothing breaks here.
-    from streamlit.runtime import pages_manager
-
-    manager = getattr(pages_manager, "PagesManager", None)
-    if getattr(manager, "uses_pages_directory", False):
-        manager.uses_pages_directory = False
-        st.rerun()
-
-
 def page_setup(title: str, *, staff_only: bool = False) -> PageContext:
     """Guard, filters and banners; the first statement of every page script."""
-    _leave_legacy_navigation()
     audience = effective_audience()
     if staff_only and audience is not Audience.STAFF:
         st.title("Program staff only")
