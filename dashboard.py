@@ -1,16 +1,16 @@
 """The LEAD public dashboard: the router.
 
-Every page script in pages/ starts with ui.context.page_setup (or the staff
-guard), because Streamlit serves those files directly on a cold server before
-this router has run. The staff page is listed only for staff; the guard in the
-page itself is what keeps it closed.
+The pages are listed once, in ui/navigation.py. Every page is registered on every
+server, so each address lands on its page: the staff page is in the menu for staff
+only and hidden for everyone else, whom its own guard (ui.context.page_setup with
+staff_only=True) stops with "Program staff only" before anything staff-only is drawn.
 """
 
 import streamlit as st
 
 from data_access import __version__
-from data_access.audience import Audience
 from ui.context import effective_audience
+from ui.navigation import DEFAULT_PAGE, PAGES, pages_for
 
 st.set_page_config(
     page_title="LEAD public dashboard",
@@ -24,22 +24,31 @@ st.set_page_config(
     },
 )
 
-PUBLIC_PAGES = [
-    st.Page("pages/overview.py", title="Overview", url_path="overview", default=True),
-    st.Page("pages/referrals.py", title="Referrals and screening", url_path="referrals"),
-    st.Page("pages/services.py", title="Services", url_path="services"),
-    st.Page("pages/recidivism.py", title="Recidivism", url_path="recidivism"),
-    st.Page("pages/disparities.py", title="Disparities", url_path="disparities"),
-    st.Page("pages/costs.py", title="Costs", url_path="costs"),
-    st.Page("pages/compare.py", title="Compare sites", url_path="compare"),
-    st.Page("pages/briefing_page.py", title="Briefing", url_path="briefing"),
-    st.Page("pages/methods.py", title="Data and methods", url_path="methods"),
-]  # fmt: skip
-STAFF_PAGES = [
-    st.Page("pages/staff_operations.py", title="Precinct operations", url_path="staff"),
-]
+in_menu = pages_for(effective_audience(show_notices=False))
+routed = {
+    entry: st.Page(
+        entry.script,
+        title=entry.title,
+        # Streamlit serves the default page at the root only ("" is its own address);
+        # its name gets the alias below.
+        url_path="" if entry is DEFAULT_PAGE else entry.url_path,
+        default=entry is DEFAULT_PAGE,
+        visibility="visible" if entry in in_menu else "hidden",
+    )
+    for entry in PAGES
+}
 
-pages = PUBLIC_PAGES + (
-    STAFF_PAGES if effective_audience(show_notices=False) is Audience.STAFF else []
+
+def _default_page_by_name() -> None:
+    """/overview: the default page's own name. Go to it at the root, with the same filters."""
+    query = [(key, st.query_params.get_all(key)) for key in st.query_params]
+    st.switch_page(routed[DEFAULT_PAGE], query_params=query)
+
+
+alias = st.Page(
+    _default_page_by_name,
+    title=DEFAULT_PAGE.title,
+    url_path=DEFAULT_PAGE.url_path,
+    visibility="hidden",
 )
-st.navigation(pages).run()
+st.navigation([*routed.values(), alias]).run()

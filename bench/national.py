@@ -52,7 +52,6 @@ from national_data import (  # noqa: E402
     precompute,
     write_national_release,
 )
-
 from pages import (  # noqa: E402
     fmt_ms,
     fmt_ratio,

@@ -1,14 +1,15 @@
-"""The dashboard's public pages, read from the router (dashboard.py), and small helpers.
+"""The dashboard's public pages, read from the router's list (ui/navigation.py), and helpers.
 
-The benchmark measures what the router serves: each `st.Page("pages/<file>.py",
-..., url_path="<path>")` of PUBLIC_PAGES, in order. Reading them from the router
-means a page added there is benchmarked without touching this folder.
+The benchmark measures what the router serves: each public entry of
+ui.navigation.PAGES, in order. Reading the router's own list means a page added
+there is benchmarked without touching this folder.
 """
 
 from __future__ import annotations
 
 import ast
 import statistics
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,33 +20,29 @@ ROUTER = PROJECT_ROOT / "dashboard.py"
 @dataclass(frozen=True)
 class PageEntry:
     name: str  # the url_path, e.g. "referrals"
-    script: str  # relative to the project root, e.g. "pages/referrals.py"
+    script: str  # relative to the project root, e.g. "app_pages/referrals.py"
     title: str
     default: bool
 
 
 def public_pages(router: Path = ROUTER) -> list[PageEntry]:
-    """The st.Page entries of PUBLIC_PAGES in the router, in order."""
-    tree = ast.parse(router.read_text())
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "PUBLIC_PAGES" for t in node.targets)
-            and isinstance(node.value, ast.List)
-        ):
-            return [_entry(call) for call in node.value.elts if isinstance(call, ast.Call)]
-    raise ValueError(f"{router}: no PUBLIC_PAGES = [st.Page(...), ...] list found")
+    """The public pages of the router's list (ui.navigation.PUBLIC_PAGES), in order.
 
+    `router` is kept for callers that name it; the list lives in ui/navigation.py.
+    """
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from ui.navigation import DEFAULT_PAGE, PUBLIC_PAGES
 
-def _entry(call: ast.Call) -> PageEntry:
-    script = ast.literal_eval(call.args[0])
-    keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
-    return PageEntry(
-        name=keywords.get("url_path") or Path(script).stem,
-        script=script,
-        title=keywords.get("title", Path(script).stem),
-        default=bool(keywords.get("default", False)),
-    )
+    return [
+        PageEntry(
+            name=entry.url_path,
+            script=entry.script,
+            title=entry.title,
+            default=entry is DEFAULT_PAGE,
+        )
+        for entry in PUBLIC_PAGES
+    ]
 
 
 def select_pages(all_pages: list[PageEntry], wanted: list[str] | None) -> list[PageEntry]:

@@ -16,25 +16,25 @@ SMALL_COUNT = re.compile(r"^(?:[1-9]|10)$")
 
 
 def open_page(page: str | None = None, **query: str | list[str]) -> AppTest:
-    """Run dashboard.py (and switch to `pages/<page>.py`) with URL parameters."""
+    """Run dashboard.py (and switch to `app_pages/<page>.py`) with URL parameters."""
     at = AppTest.from_file(DASHBOARD, default_timeout=120)
     if page is not None:
         # AppTest learns the router's page paths from a first run; the URL of the
         # page a visitor opens is then given to the run that shows it.
         at.run()
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
     for key, value in query.items():
         at.query_params[key] = value
     return at.run()
 
 
 def show(at: AppTest, page: str, query: dict[str, str]) -> AppTest:
-    """Open `pages/<page>.py` in a running AppTest with exactly these URL parameters.
+    """Open `app_pages/<page>.py` in a running AppTest with exactly these URL parameters.
 
     As a visitor pasting a link into an open session: what the session already
     chose (widgets, session state) stays, the URL's filters win.
     """
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"app_pages/{page}.py")
     at.query_params.clear()
     for key, value in query.items():
         at.query_params[key] = value

@@ -138,7 +138,13 @@ def app_env(demo_sqlite_url, monkeypatch):
     from data_access.views.base import clear_memos
 
     monkeypatch.setenv("DATABASE_URL", demo_sqlite_url)
-    for variable in ("LEAD_AUDIENCE", "LEAD_ALLOW_UNAUTHENTICATED_STAFF", "LEAD_DISCLOSURE_K"):
+    for variable in (
+        "LEAD_AUDIENCE",
+        "LEAD_ALLOW_UNAUTHENTICATED_STAFF",
+        "LEAD_DISCLOSURE_K",
+        "LEAD_STAFF_EMAILS",
+        "LEAD_PUBLISHER_EMAILS",
+    ):
         monkeypatch.delenv(variable, raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()

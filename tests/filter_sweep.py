@@ -14,7 +14,6 @@ lives, every time, and a seeded random draw of the rest.
 
 from __future__ import annotations
 
-import ast
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,22 +62,15 @@ class SiteChoices:
         ]
 
 
-def public_pages(dashboard: Path) -> list[str]:
-    """The page scripts of dashboard.py's PUBLIC_PAGES list ("overview", ...), in its order.
+def public_pages(dashboard: Path | None = None) -> list[str]:
+    """The page scripts of the public menu ("overview", ...), in its order (ui/navigation.py).
 
-    Read from the router's source, so a page added there is swept without a change here.
+    The router's own list, so a page added there is swept without a change here.
+    `dashboard` is accepted for the callers that name the router; the list is not in it.
     """
-    tree = ast.parse(dashboard.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "PUBLIC_PAGES" for t in node.targets
-        ):
-            return [
-                Path(call.args[0].value).stem
-                for call in node.value.elts
-                if isinstance(call, ast.Call) and isinstance(call.args[0], ast.Constant)
-            ]
-    raise AssertionError(f"{dashboard} has no PUBLIC_PAGES list")
+    from ui.navigation import PUBLIC_PAGES
+
+    return [entry.name for entry in PUBLIC_PAGES]
 
 
 def sidebar_choices(engine: sa.Engine) -> list[SiteChoices]:

@@ -1,7 +1,9 @@
 """The rules of the house that keep privacy and honesty by construction, checked on the source.
 
-- Every page starts with the shared guard, because Streamlit serves pages/*.py
-  directly on a cold server before the router runs.
+- Every page starts with the shared guard, because the router registers every
+  page on every server (the staff page hidden from anyone but staff).
+- The page scripts are exactly the router's list (ui/navigation.py), and no pages/
+  folder sits beside dashboard.py: it would put Streamlit into its legacy mode.
 - Pages and ui/ never reach the database, the queries or the metrics except
   through ui/data.py, whose only data door is data_access.views (the choke
   point). So every figure a viewer sees has passed disclosure control.
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = sorted((ROOT / "pages").glob("*.py"))
+PAGES = sorted((ROOT / "app_pages").glob("*.py"))
 UI = sorted((ROOT / "ui").glob("*.py"))
 DATA_ACCESS = sorted((ROOT / "data_access").rglob("*.py"))
 
@@ -49,6 +51,20 @@ def _touches(imports: set[str], prefixes: tuple[str, ...]) -> list[str]:
 
 def test_there_are_pages():
     assert len(PAGES) >= 2
+
+
+def test_the_page_scripts_are_exactly_the_routers_list():
+    from ui.navigation import PAGES as ROUTED
+
+    assert sorted(ROOT / entry.script for entry in ROUTED) == PAGES
+
+
+def test_no_pages_folder_beside_the_router():
+    # Streamlit 1.67 runs an app with a pages/ folder beside its main script in its legacy
+    # multipage mode until some session has called st.navigation: on a cold server a
+    # deep link is then resolved by file name (/briefing and /staff opened "Page not
+    # found"; /staff_operations ran the staff page's file without the router).
+    assert not (ROOT / "pages").exists(), "move page scripts to app_pages/ (ui/navigation.py)"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

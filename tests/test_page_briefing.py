@@ -18,7 +18,7 @@ from data_access.audience import Audience
 from data_access.db import make_engine
 from data_access.views import Selection, build
 
-PAGE = str(ROOT / "pages" / "briefing_page.py")
+PAGE = str(ROOT / "app_pages" / "briefing_page.py")
 DEMO = "demo-2025-12"
 
 

@@ -19,7 +19,7 @@ from data_access.db import make_engine
 from data_access.load import load_release
 from data_access.views import Selection, build
 
-PAGE = str(ROOT / "pages" / "costs.py")
+PAGE = str(ROOT / "app_pages" / "costs.py")
 
 
 def open_costs(**query: str) -> AppTest:

@@ -11,7 +11,7 @@ from data_access.audience import Audience
 from data_access.db import make_engine
 from data_access.views import Selection, build
 
-PAGE = str(ROOT / "pages" / "disparities.py")
+PAGE = str(ROOT / "app_pages" / "disparities.py")
 
 
 def open_disparities(**query: str) -> AppTest:

@@ -14,7 +14,7 @@ import data_access.views.methods  # noqa: F401  (registers release_history until
 from data_access import __version__
 from data_access.metrics.registry import list_metrics
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "methods.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "methods.py")
 
 
 def open_methods(**query: str) -> AppTest:

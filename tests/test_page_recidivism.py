@@ -12,7 +12,7 @@ import data_access.views.recidivism  # noqa: F401  (registers the views)
 from data_access.db import init_db, make_engine
 from data_access.load import load_release
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "recidivism.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "recidivism.py")
 
 
 def _open(**query: str) -> AppTest:

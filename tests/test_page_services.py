@@ -10,7 +10,7 @@ from data_access.db import make_engine
 from data_access.views import Selection, build
 from data_access.views import services as _services  # noqa: F401  (registers the views)
 
-PAGE = str(ROOT / "pages" / "services.py")
+PAGE = str(ROOT / "app_pages" / "services.py")
 CHART_KEYS = ("uptake", "trend", "race", "caseload")
 
 

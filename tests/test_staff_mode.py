@@ -1,10 +1,11 @@
 """Staff mode: exact counts for program staff, and nothing staff-only for anyone else.
 
 The staff page is run two ways. Through the router (dashboard.py), as a
-visitor who opens the app does. And directly (`AppTest.from_file` on the page
-file), which is what a cold server does when the first visitor deep-links to
-pages/staff_operations.py before the router has ever run (see
-docs/staff-mode.md): the page's own guard is all that stands in the way.
+visitor who opens the app does: the router registers the page on every server,
+hidden from the menu of anyone but staff, so /staff lands on it for everyone.
+And directly (`AppTest.from_file` on the page file): either way the page's own
+guard is all that stands between a visitor and the exact figures (see
+docs/staff-mode.md).
 
 Exactness is proved against direct queries of the database (data_access.queries),
 not against numbers copied into the test.
@@ -12,7 +13,6 @@ not against numbers copied into the test.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
@@ -28,8 +28,10 @@ from data_access.db import init_db, make_engine
 from data_access.load import load_release
 from data_access.views import Selection, build
 from data_access.views.staff import STAFF_OPERATIONS, month_window
+from ui.context import StaffRole, staff_role
+from ui.text import escape_markdown
 
-STAFF_PAGE = "pages/staff_operations.py"
+STAFF_PAGE = "app_pages/staff_operations.py"
 STAFF_PAGE_FILE = str(ROOT / STAFF_PAGE)
 STAFF_ONLY_TITLE = "Program staff only"
 EXACT_MARKER = "Staff only: exact counts, not for publication"
@@ -42,19 +44,6 @@ AUTH_SECRETS = {
     "client_secret": "placeholder",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-
-
-def _registered_in_router() -> bool:
-    """Whether dashboard.py lists the staff page yet (the lead adds it to STAFF_PAGES)."""
-    listed = re.compile(r"st\.Page\(\s*[\"']" + re.escape(STAFF_PAGE))
-    return bool(listed.search((ROOT / "dashboard.py").read_text()))
-
-
-needs_router_entry = pytest.mark.xfail(
-    not _registered_in_router(),
-    reason="the staff page is not yet in dashboard.py's STAFF_PAGES",
-    strict=True,
-)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -88,7 +77,7 @@ def assert_nothing_staff_only(at: AppTest) -> None:
 
 
 def run_staff_page(**query: str | list[str]) -> AppTest:
-    """The staff page run directly, as a cold server serves pages/staff_operations.py."""
+    """The staff page file run by itself, without the router."""
     at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
     for key, value in query.items():
         at.query_params[key] = value
@@ -136,12 +125,14 @@ def run_router() -> AppTest:
     return at.run()
 
 
-def test_public_router_does_not_offer_the_staff_page(app_env):
+def test_public_router_opens_the_staff_address_on_the_staff_only_message(app_env):
+    # The page is registered (hidden from the public menu: see tests/browser), so the
+    # address lands on it, and its guard shows only the staff-only message.
     at = run_router()
     assert not at.exception
-    # AppTest.switch_page matches the pages the router registered on this run.
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(STAFF_PAGE)
+    at.switch_page(STAFF_PAGE).run()
+    assert [t.value for t in at.title] == [STAFF_ONLY_TITLE]
+    assert_nothing_staff_only(at)
 
 
 def test_public_deep_link_to_the_page_file_shows_only_the_staff_only_message(app_env):
@@ -171,8 +162,9 @@ def test_staff_mode_without_sign_in_configured_shows_nothing_staff_only(app_env)
 
     router = run_router()
     assert not router.exception
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        router.switch_page(STAFF_PAGE)
+    router.switch_page(STAFF_PAGE).run()
+    assert [t.value for t in router.title] == [STAFF_ONLY_TITLE]
+    assert_nothing_staff_only(router)
 
 
 def test_dev_flag_alone_does_not_open_staff_mode_on_a_public_server(app_env):
@@ -309,19 +301,31 @@ UNVERIFIED_NOTE = "has not confirmed that the e-mail address it gave belongs to 
 
 
 def signed_in_page(
-    env, email: str | None, allow_list: str | None, verified: object = VERIFIED
+    env,
+    email: str | None,
+    allow_list: str | None,
+    verified: object = VERIFIED,
+    *,
+    publishers: str | None = None,
+    at: AppTest | None = None,
 ) -> AppTest:
-    """The staff page for a viewer signed in as `email` (None: signed out).
+    """`at` (default: the staff page) for a viewer signed in as `email` (None: signed out).
 
     `verified` is the provider's email_verified claim: True by default, MISSING
-    to leave it out, or any value to send as it is.
+    to leave it out, or any value to send as it is. `allow_list` and `publishers`
+    are LEAD_STAFF_EMAILS and LEAD_PUBLISHER_EMAILS (None: unset).
     """
     env.setenv("LEAD_AUDIENCE", "staff")
-    if allow_list is not None:
-        env.setenv("LEAD_STAFF_EMAILS", allow_list)
-    else:
-        env.delenv("LEAD_STAFF_EMAILS", raising=False)
-    at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
+    for variable, value in (
+        ("LEAD_STAFF_EMAILS", allow_list),
+        ("LEAD_PUBLISHER_EMAILS", publishers),
+    ):
+        if value is not None:
+            env.setenv(variable, value)
+        else:
+            env.delenv(variable, raising=False)
+    if at is None:
+        at = AppTest.from_file(STAFF_PAGE_FILE, default_timeout=120)
     at.secrets["auth"] = AUTH_SECRETS
     user: dict[str, object] = {"is_logged_in": False}
     if email:
@@ -387,6 +391,93 @@ def test_without_an_allow_list_any_signed_in_user_is_staff(app_env):
     assert staff_keys(at)
 
 
+PUBLISHER = "program.lead@example.org"
+VIEWER = "case.manager@example.org"
+SIGNED_IN = {"is_logged_in": True, "email_verified": True}
+
+
+@pytest.mark.parametrize(
+    ("user", "viewers", "publishers", "role"),
+    [
+        ({**SIGNED_IN, "email": PUBLISHER}, VIEWER, PUBLISHER, StaffRole.PUBLISHER),
+        # A publisher is a viewer without being on LEAD_STAFF_EMAILS too.
+        ({**SIGNED_IN, "email": " Program.Lead@Example.org "}, VIEWER, PUBLISHER, "publisher"),
+        ({**SIGNED_IN, "email": VIEWER}, VIEWER, PUBLISHER, StaffRole.VIEWER),
+        ({**SIGNED_IN, "email": "someone@example.org"}, VIEWER, PUBLISHER, None),
+        # Publishing needs the provider's word for the address, even without a viewer list.
+        ({"is_logged_in": True, "email": PUBLISHER}, "", PUBLISHER, StaffRole.VIEWER),
+        (
+            {"is_logged_in": True, "email": PUBLISHER, "email_verified": "true"},
+            VIEWER,
+            PUBLISHER,
+            None,
+        ),
+        # No viewer list: everyone signed in views; only the publisher list publishes.
+        ({**SIGNED_IN, "email": "anyone@example.org"}, "", PUBLISHER, StaffRole.VIEWER),
+        ({**SIGNED_IN, "email": "anyone@example.org"}, "", "", StaffRole.VIEWER),
+        ({"is_logged_in": False, "email": PUBLISHER, "email_verified": True}, "", PUBLISHER, None),
+    ],
+)
+def test_staff_role_says_who_views_and_who_publishes(user, viewers, publishers, role):
+    environ = {"LEAD_STAFF_EMAILS": viewers, "LEAD_PUBLISHER_EMAILS": publishers}
+    assert staff_role(user, environ)[0] == role
+
+
+def test_an_unverified_publisher_is_told_why():
+    role, refusal = staff_role(
+        {"is_logged_in": True, "email": PUBLISHER, "email_verified": False},
+        {"LEAD_STAFF_EMAILS": VIEWER, "LEAD_PUBLISHER_EMAILS": PUBLISHER},
+    )
+    assert role is None and refusal and "email_verified" in refusal
+
+
+MAY_PUBLISH_APP = """
+import streamlit as st
+from ui.context import may_publish
+st.markdown(f"may publish: {may_publish()}")
+"""
+
+
+@pytest.mark.parametrize(
+    ("email", "verified", "expected"),
+    [(PUBLISHER, VERIFIED, True), (VIEWER, VERIFIED, False), (PUBLISHER, False, False)],
+    ids=["publisher", "viewer", "unverified-publisher"],
+)
+def test_may_publish_only_for_a_signed_in_verified_publisher(app_env, email, verified, expected):
+    at = signed_in_page(
+        app_env,
+        email,
+        VIEWER,
+        verified,
+        publishers=PUBLISHER,
+        at=AppTest.from_string(MAY_PUBLISH_APP, default_timeout=60),
+    )
+    assert not at.exception
+    assert f"may publish: {expected}" in texts(at)
+
+
+def test_nobody_may_publish_without_sign_in_even_with_the_dev_flag(app_env):
+    staff_mode(app_env, dev_flag=True)
+    app_env.setenv("LEAD_PUBLISHER_EMAILS", PUBLISHER)
+    at = AppTest.from_string(MAY_PUBLISH_APP, default_timeout=60).run()
+    assert "may publish: False" in texts(at)
+    page = run_staff_page(site="albany")
+    assert escape_markdown("Not signed in (staff mode without sign-in). Role: viewer") in texts(
+        page
+    )
+
+
+def test_the_staff_page_shows_who_is_signed_in_and_their_role(app_env):
+    publisher = signed_in_page(app_env, PUBLISHER, VIEWER, publishers=PUBLISHER)
+    # The page escapes the sentence for Markdown (an address is data).
+    assert escape_markdown(f"Signed in as {PUBLISHER}. Role: publisher") in texts(publisher)
+    viewer = signed_in_page(app_env, VIEWER, VIEWER, publishers=PUBLISHER)
+    said = escape_markdown(
+        f"Signed in as {VIEWER}. Role: viewer (sees exact figures; cannot publish)"
+    )
+    assert said in texts(viewer)
+
+
 def test_sign_in_configured_outranks_the_dev_flag(app_env):
     # With [auth] configured, LEAD_ALLOW_UNAUTHENTICATED_STAFF=1 must not let a
     # signed-out viewer in: sign-in is what a real deployment relies on.
@@ -396,10 +487,9 @@ def test_sign_in_configured_outranks_the_dev_flag(app_env):
     assert_nothing_staff_only(at)
 
 
-# ------------------------------------------------------------------ router, once registered
+# ------------------------------------------------------------------ router
 
 
-@needs_router_entry
 def test_router_offers_the_staff_page_to_staff_only(app_env):
     staff_mode(app_env, dev_flag=True)
     at = run_router()
@@ -409,7 +499,6 @@ def test_router_offers_the_staff_page_to_staff_only(app_env):
     assert staff_keys(at)
 
 
-@needs_router_entry
 def test_router_signed_in_staff_reach_the_page(app_env):
     app_env.setenv("LEAD_AUDIENCE", "staff")
     at = AppTest.from_file(DASHBOARD, default_timeout=120)

@@ -43,6 +43,7 @@ from data_access.export_dictionary import (
 from data_access.export_sources import periods_of_site, view_table_name
 from data_access.views import Selection, build, view_names
 from data_access.views.base import clear_memos
+from ui import navigation
 
 K = 16
 OLD_WORDS = ("fewer than 11", "1 to 10", "under 11")
@@ -228,10 +229,8 @@ def test_no_view_publishes_a_count_or_a_figure_built_on_1_to_15_people(k16):
 
 # ---------------------------------------------------------------- pages, bundle, PDF
 
-PUBLIC_PAGES = (
-    "overview", "referrals", "services", "recidivism", "disparities", "costs", "compare",
-    "briefing_page", "methods",
-)  # fmt: skip
+# The router's public pages (ui/navigation.py), by script name.
+PUBLIC_PAGES = tuple(entry.name for entry in navigation.PUBLIC_PAGES)
 # A count in running text is followed by what it counts ("Page 1 of 2" is not one).
 COUNTED = re.compile(r"(?<!Page )\b(\d+) (?:people|persons|referrals|participants|of)\b")
 SMALL_TEXT = re.compile(r"^(?:[1-9]|1[0-5])$")  # a table cell that is a count of 1 to 15

@@ -29,6 +29,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
+# pandas is imported here, before any chart is built, because plotly does not import
+# it: its validators look pandas up in sys.modules. On a freshly started server, two
+# first visitors at once had one session still importing pandas while the other's
+# chart met the half-made module ("partially initialized module 'pandas' has no
+# attribute 'Series'"). An import statement waits until the import is complete.
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import polars as pl
 

@@ -1,10 +1,9 @@
 """The first call of every page: who is looking, what they asked for, and the guard.
 
-`page_setup` runs at the top of every file in pages/. Streamlit serves those
-files directly on a cold server before the router in dashboard.py has run, so
-the guard must live in each page, not only in the router: a staff page checks
-the audience itself and stops before anything staff-only is drawn. The first
-such run also hands the server over to the router (`_leave_legacy_navigation`).
+`page_setup` runs at the top of every file in app_pages/. The router registers
+every page on every server (the staff page hidden from anyone but staff), so the
+guard must live in each page: a staff page checks the audience itself and stops
+before anything staff-only is drawn.
 
 The global filters (site, period, precinct, release) live in the sidebar and
 are bound to the URL, so a copied link reproduces the view. A value in the URL
@@ -15,7 +14,9 @@ note, never a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import streamlit as st
 
@@ -35,7 +36,10 @@ from ui.components import synthetic_banner
 from ui.derive import derived, pairs
 from ui.text import escape_markdown, one_line
 
+# The allow-lists of signed-in staff, read from the server's environment on every run
+# (see _email_list). Publishers are implicitly viewers.
 STAFF_EMAILS_VARIABLE = "LEAD_STAFF_EMAILS"
+PUBLISHER_EMAILS_VARIABLE = "LEAD_PUBLISHER_EMAILS"
 ALL_PRECINCTS = "all"
 
 # URL parameter names: short, stable, documented in docs/sharing.md.
@@ -112,31 +116,97 @@ UNVERIFIED_EMAIL = (
 )
 
 
-def _signed_in_staff() -> tuple[bool, str | None]:
-    """Whether the signed-in viewer is staff, and if refused for a reason they can act on, why.
+class StaffRole(StrEnum):
+    """What a member of staff may do: every role sees exact figures."""
 
-    The allow-list is matched against an e-mail address only when the provider
-    vouches for it: many providers let a user type any address into a profile,
-    and without email_verified an outsider could claim a listed one.
+    VIEWER = "viewer"
+    PUBLISHER = "publisher"  # a viewer who may also publish a release
+
+
+# What each role means, in the words the staff page uses.
+ROLE_MEANING = {
+    StaffRole.VIEWER: "sees exact figures; cannot publish",
+    StaffRole.PUBLISHER: "sees exact figures and may publish a release",
+}
+
+
+def _email_list(variable: str, environ: Mapping[str, str]) -> frozenset[str]:
+    """A comma-separated allow-list, compared without regard to case or spaces."""
+    return frozenset(e.strip().lower() for e in environ.get(variable, "").split(",") if e.strip())
+
+
+def staff_role(
+    user: Mapping[str, object], environ: Mapping[str, str] | None = None
+) -> tuple[StaffRole | None, str | None]:
+    """The signed-in viewer's staff role (None: not staff) and, if refused for a reason
+    they can act on, why.
+
+    An e-mail address is matched against a list only when the provider vouches for
+    it: many providers let a user type any address into a profile, and without
+    email_verified an outsider could claim a listed one. Viewers are the addresses in
+    LEAD_STAFF_EMAILS and LEAD_PUBLISHER_EMAILS, or everyone signed in when
+    LEAD_STAFF_EMAILS is unset (the provider then decides who may sign in). Publishers
+    are only ever the verified addresses in LEAD_PUBLISHER_EMAILS: publishing has no
+    "everyone" default.
     """
-    if not getattr(st.user, "is_logged_in", False):
-        return False, None
-    allowed = {
-        e.strip().lower() for e in os.environ.get(STAFF_EMAILS_VARIABLE, "").split(",") if e.strip()
-    }
-    if not allowed:
-        return True, None
+    env = os.environ if environ is None else environ
+    if user.get("is_logged_in") is not True:
+        return None, None
     # True only as a JSON true: a missing claim, false or the text "true" are refused.
-    if st.user.get("email_verified") is not True:
-        return False, UNVERIFIED_EMAIL
-    return str(st.user.get("email", "")).strip().lower() in allowed, None
+    verified = user.get("email_verified") is True
+    email = str(user.get("email") or "").strip().lower()
+    viewers = _email_list(STAFF_EMAILS_VARIABLE, env)
+    publishers = _email_list(PUBLISHER_EMAILS_VARIABLE, env)
+    if verified and email in publishers:
+        return StaffRole.PUBLISHER, None
+    if not viewers:
+        return StaffRole.VIEWER, None
+    if not verified:
+        return None, UNVERIFIED_EMAIL
+    return (StaffRole.VIEWER, None) if email in viewers else (None, None)
+
+
+def _signed_in_staff() -> tuple[StaffRole | None, str | None]:
+    """staff_role for the person looking now (st.user), from the server's environment."""
+    return staff_role(st.user)
+
+
+def current_staff_role() -> StaffRole | None:
+    """The role of the person looking at this server now; None for anyone who is not staff.
+
+    Staff mode without sign-in (the development flag) gives viewers only: nobody can
+    publish without having signed in.
+    """
+    if effective_audience(show_notices=False) is not Audience.STAFF:
+        return None
+    if _auth_configured():
+        return _signed_in_staff()[0]
+    return StaffRole.VIEWER
+
+
+def may_publish() -> bool:
+    """Whether the person looking may publish: a signed-in publisher on a staff server."""
+    return current_staff_role() is StaffRole.PUBLISHER
+
+
+def role_statement() -> str:
+    """Who is signed in and with which role, as the staff page says it (Markdown)."""
+    role = current_staff_role()
+    if role is None:
+        return "Not signed in as staff."
+    meaning = f"Role: {role.value} ({ROLE_MEANING[role]})."
+    if not _auth_configured():
+        return escape_markdown(f"Not signed in (staff mode without sign-in). {meaning}")
+    email = st.user.get("email") or "an account without an e-mail address"
+    return escape_markdown(f"Signed in as {email}. {meaning}")
 
 
 def effective_audience(*, show_notices: bool = True) -> Audience:
     """Staff only when the server is in staff mode AND the viewer may see staff content.
 
-    Staff mode with sign-in configured requires a signed-in user (and, when
-    LEAD_STAFF_EMAILS is set, a listed e-mail the provider verified). Staff mode
+    Staff mode with sign-in configured requires a signed-in user with a staff role
+    (see staff_role: when LEAD_STAFF_EMAILS is set, an e-mail the provider verified
+    on that list or on LEAD_PUBLISHER_EMAILS). Staff mode
     without sign-in shows nothing staff-only unless LEAD_ALLOW_UNAUTHENTICATED_STAFF=1,
     and then a banner says so. Read from the server's environment, never from the URL.
     The router asks without notices; each page shows them once.
@@ -150,8 +220,8 @@ def effective_audience(*, show_notices: bool = True) -> Audience:
     if configured is Audience.PUBLIC:
         return Audience.PUBLIC
     if _auth_configured():
-        is_staff, refusal = _signed_in_staff()
-        if is_staff:
+        role, refusal = _signed_in_staff()
+        if role is not None:
             if show_notices:
                 st.sidebar.button("Sign out", on_click=st.logout, key="staff_logout")
             return Audience.STAFF
@@ -312,31 +382,8 @@ def _choose_precincts(ctx_url: str, release: Release, site_id: str, audience: Au
     return (() if chosen == ALL_PRECINCTS else (chosen,)), names
 
 
-def _leave_legacy_navigation() -> None:
-    """On a cold server, hand a deep link over to the router in dashboard.py.
-
-    Until some session has called st.navigation, Streamlit treats pages/ as a
-    legacy "pages directory" app: a deep link such as /recidivism runs the page
-    file by itself, and the sidebar lists the files (a "dashboard" entry, the
-    staff page's file) instead of the router's pages. If visitors only ever
-    arrive by shared links, it would stay so. The first such run switches the
-    server out of that mode (a class-wide flag, which st.navigation itself
-    clears) and reruns: the router then runs and opens the same page, whose url
-    path is its file name (briefing and staff, whose router paths differ, open
-    on the default page instead; the router never links to their file names).
-    """
-    # Private to Streamlit, hence the getattr: if it goes away, nothing breaks here.
-    from streamlit.runtime import pages_manager
-
-    manager = getattr(pages_manager, "PagesManager", None)
-    if getattr(manager, "uses_pages_directory", False):
-        manager.uses_pages_directory = False
-        st.rerun()
-
-
 def page_setup(title: str, *, staff_only: bool = False) -> PageContext:
     """Guard, filters and banners; the first statement of every page script."""
-    _leave_legacy_navigation()
     audience = effective_audience()
     if staff_only and audience is not Audience.STAFF:
         st.title("Program staff only")

@@ -732,12 +732,9 @@ SIDEBAR = '[data-testid="stSidebar"]'
 
 @pytest.fixture(scope="session")
 def dashboard(streamlit_server, browser) -> StreamlitServer:
-    """The shared dashboard server after one visit to its default page.
+    """The shared dashboard server after one visit to its default page, which warms it.
 
-    Until some session has run the router in dashboard.py, Streamlit serves the
-    files in pages/ on their own (its legacy mode, see docs/staff-mode.md) with a
-    menu of file names; a deep link as a server's first request would test that
-    mode instead of the router's pages. The visit also warms the default page.
+    (A cold server's first requests are tested in test_deep_links.py.)
     """
     with fresh_page(browser) as page:
         open_app(page, streamlit_server.url())

@@ -1,11 +1,10 @@
 """A cold server's first visitor deep-links to the staff page: nothing staff-only may appear.
 
-Until some session has run dashboard.py's router, Streamlit is in its legacy
-"pages/ directory" mode and serves pages/staff_operations.py directly at
-/staff_operations, skipping the router's audience check (see
-docs/staff-mode.md). The page's own guard must hold there (it first hands the
-server to the router, which opens the default page for that file path). Each test starts its
-own server so that the deep link really is the server's very first request.
+The router registers the staff page on every server, hidden from the menu of
+anyone who is not staff, so /staff runs the page and its own guard must stop the
+visitor. /staff_operations (the file's name) is no address at all since the page
+scripts left pages/ (ui/navigation.py): it must not open the page either. Each
+test starts its own server so that the deep link really is its very first request.
 
 The last test is the positive control: with the development flag the same
 selectors do find the staff content, so the checks above can fail.
@@ -24,7 +23,7 @@ STAFF_ELEMENTS = '[class*="st-key-staff-"], [class*="st-key-chart_card_staff-"]'
 STAFF_ONLY_TITLE = "Program staff only"
 STAFF_PAGE_TITLE = "Precinct operations (staff only)"
 ROUTER_PATH = "staff"  # the url_path dashboard.py gives the page
-FILE_PATH = "staff_operations"  # what a cold server serves pages/staff_operations.py at
+FILE_PATH = "staff_operations"  # the file's name, which the legacy pages/ mode served
 AUDIENCES = {
     "public": {"LEAD_AUDIENCE": "public"},
     "staff-without-sign-in": {"LEAD_AUDIENCE": "staff"},
@@ -77,17 +76,16 @@ def test_first_request_to_a_cold_server_is_a_staff_deep_link(
     shown = headings(page)
     main = page.locator(MAIN).inner_text()
     if STAFF_ONLY_TITLE in shown:
-        # The page file ran and its guard stopped it.
+        # The page ran and its guard stopped it.
         assert "This page is for program staff" in main
     else:
-        # The router ran instead and fell back to the public default page.
+        # Not an address: the router fell back to the public default page.
         assert shown and shown[0], "neither the staff-only message nor a public page"
         assert page.get_by_role("combobox", name="Site").count() == 1
     if audience == "staff-without-sign-in":
         assert "staff sign-in is not configured" in main
     if path == ROUTER_PATH:
-        # The router has run now, so Streamlit has left its legacy mode: the file's
-        # own path must not open the page either (a warm server).
+        # A warm server now: the file's own name must not open the page either.
         open_app(page, server.url(FILE_PATH))
         assert exception_texts(page) == []
         assert_nothing_staff_only(page)

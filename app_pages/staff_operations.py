@@ -17,6 +17,7 @@ from data_access.csv_safety import safe_csv_bytes  # noqa: E402
 from data_access.disclosure import Protected  # noqa: E402
 from ui import charts, headlines  # noqa: E402
 from ui.components import chart_card_for, download_file_name, kpi  # noqa: E402
+from ui.context import role_statement  # noqa: E402
 from ui.data import fetch  # noqa: E402
 from ui.text import escape_markdown, format_value, period_label  # noqa: E402
 
@@ -73,6 +74,8 @@ def _caption(definition: str) -> str:
 
 
 with st.container(key="staff-operations"):
+    # Who is signed in and what they may do, so a shared screen says whose view it is.
+    st.markdown(role_statement())
     st.warning(
         f"**{EXACT_MARKER}.** These figures may include counts from 1 to 10, which the "
         "public pages never show. Do not copy them into reports, slides or messages for anyone "

@@ -47,7 +47,7 @@ if recidivism.facts.get("published") == "yes":
     st.markdown(escape_markdown(sentences.recidivism_sentence(**sentence_inputs(recidivism))))
 else:
     st.info(f"{escape_markdown(ctx.site_name)} does not publish re-arrest figures.")
-st.page_link("pages/recidivism.py", label="Re-arrest against the comparison group")
+st.page_link("app_pages/recidivism.py", label="Re-arrest against the comparison group")
 
 st.subheader("Is it fair?")
 disparity = fetch("disparity_headline", ctx)
@@ -60,7 +60,7 @@ st.markdown(
         "in each group to judge whether any group was treated differently."
     )
 )
-st.page_link("pages/disparities.py", label="Disparities by race, step by step")
+st.page_link("app_pages/disparities.py", label="Disparities by race, step by step")
 
 st.subheader("What does it cost?")
 costs = fetch("cost_headline", ctx)
@@ -68,12 +68,12 @@ if costs.facts.get("costs_published") == "yes":
     st.markdown(escape_markdown(sentences.cost_sentence(**sentence_arguments(costs))))
 else:
     st.info(f"{escape_markdown(ctx.site_name)} does not publish costs.")
-st.page_link("pages/costs.py", label="Costs, LEAD against the comparison group")
+st.page_link("app_pages/costs.py", label="Costs, LEAD against the comparison group")
 
 st.subheader("Explore")
-st.page_link("pages/referrals.py", label="Referrals and screening")
-st.page_link("pages/services.py", label="Services")
-st.page_link("pages/compare.py", label="Compare sites")
+st.page_link("app_pages/referrals.py", label="Referrals and screening")
+st.page_link("app_pages/services.py", label="Services")
+st.page_link("app_pages/compare.py", label="Compare sites")
 
 withheld_note(
     headlines.reasons(referrals)
