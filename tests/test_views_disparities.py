@@ -176,17 +176,24 @@ def test_a_withheld_unknown_count_does_not_withhold_the_published_total(engine):
 
 def test_the_unknown_count_of_a_share_has_its_own_reason_not_its_events(engine):
     # Seattle 2017: eligible police contacts of unknown race are the referred ones (1 to 10,
-    # withheld) plus the ones not referred (published). Their sum is withheld as a sum
-    # ("partly withheld"), not with the referred part's "fewer than 11": it is at least 11.
+    # withheld) plus the ones not referred (published). The base is a margin of the cube
+    # of its own, withheld with the cube's reason for it (to protect the small part), not
+    # with the referred part's "fewer than 11": it is at least 11.
     cube = _cube(engine)
     level = ("route", "referred", "year", "race_ethnicity")
     cell = {"route": "police", "year": "2017", "race_ethnicity": "unknown"}
     not_referred = _cell(cube, level, referred="no", **cell)
     assert not_referred is not None and not_referred >= 11
     assert _cell(cube, level, referred="yes", **cell) is None
+    margin = cube.level(("route", "year", "race_ethnicity")).frame.filter(
+        (pl.col("route") == "police") & (pl.col("year") == "2017")
+        & (pl.col("race_ethnicity") == "unknown")
+    )  # fmt: skip
+    assert margin["persons"][0] is None
     table = _view(engine, period="2017").table("unknown_share")
     row = _row(table, decision_point="eligible_contact_to_referral")
-    assert (row["unknown"], row["unknown_flag"]) == (None, "partly withheld")
+    assert row["unknown"] is None
+    assert row["unknown_flag"] == margin["persons_flag"][0] == "withheld to protect another cell"
 
 
 def test_representation_ratio_against_adult_residents(engine):
@@ -236,19 +243,26 @@ def test_headline_says_when_nothing_can_be_compared(engine):
     assert headline.table("headline").height == 0
 
 
-def test_a_quarter_is_read_as_its_year_and_a_year_under_way_says_so(engine):
+def test_a_quarter_is_read_as_its_year_and_a_year_under_way_as_the_last_whole_one(engine):
     quarter = _view(engine, period="2025-Q2")
     whole = _view(engine, period="2025")
     assert quarter.table("rri").frame.equals(whole.table("rri").frame)
     assert quarter.facts["year_phrase"] == "2025"
-    partial = build(
-        "disparities",
-        engine,
-        Selection("demo-2025-06", "seattle", "2025-Q1"),
-        Audience.PUBLIC,
-    )
-    assert partial.facts["partial_year"] == "yes"
-    assert partial.facts["year_phrase"] == "January to June 2025 (the year so far)"
+    assert quarter.facts["year_note"] == ""
+    # In June 2025 the year is not over: figures by year are published for whole years,
+    # so a quarter of 2025 reads 2024, with real rates (not the zeros of a year unpublished).
+    june = [
+        build("disparities", engine, Selection("demo-2025-06", "seattle", code), Audience.PUBLIC)
+        for code in ("2025-Q1", "2024")
+    ]
+    assert june[0].facts["year_phrase"] == "2024"
+    assert "2025 is not over yet" in june[0].facts["year_note"]
+    assert "2024, the latest whole year" in june[0].facts["year_note"]
+    assert june[0].table("rates").frame.equals(june[1].table("rates").frame)
+    published = june[0].table("rates").frame.filter(pl.col("estimate").is_not_null())
+    assert published.height >= 4 and published["base"].min() > 0
+    shares = june[0].table("unknown_share").frame
+    assert shares["total"].min() > 0, "every decision point has people at its base"
 
 
 def test_one_precinct_gets_its_own_rates_and_ratios(engine):
