@@ -539,6 +539,8 @@ def disparities_view(engine: sa.Engine, selection: Selection, audience: Audience
         tables["precinct_unknown_share"] = _unknown_share(
             precinct_counts, precinct_totals, "disparities.precinct_unknown_share", audience
         )
+    # Every table says the year it is for: a quarter of a year under way reads another.
+    tables = {key: table.labelled("year", scope.year) for key, table in tables.items()}
     facts = words(
         {
             "year": scope.year,

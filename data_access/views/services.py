@@ -446,7 +446,14 @@ def services_view(engine: sa.Engine, selection: Selection, audience: Audience) -
         race_cube = {whole.year: cubes[whole.year]}
         cube = cubes[whole.year]
         if cube.counts is not None:
-            tables.update(_race_tables(race_cube, whole.year, audience))
+            race_tables = _race_tables(race_cube, whole.year, audience)
+            # Each says the year it is for (unknown_race has its own year column).
+            tables.update(
+                {
+                    k: t if "year" in t.frame.columns else t.labelled("year", whole.code)
+                    for k, t in race_tables.items()
+                }  # fmt: skip
+            )
             if cube.fold_note:
                 notes.append(cube.fold_note)
     return ViewResult("services", tables, words(facts), tuple(notes))

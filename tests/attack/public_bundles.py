@@ -289,8 +289,8 @@ def _view_specs():
         return spec
 
     def disparity(row, events="events", base="base"):
-        # Disparities are by year: a quarter's page shows its whole year.
-        period = {"year": row["selected_period"][:4]}
+        # Disparities are by year: the row's own year (the latest whole one).
+        period = {"year": row["year"]}
         race = {"race_ethnicity": row["race_ethnicity"]} if "race_ethnicity" in row else {}
         if row["decision_point"] == "eligible_contact_to_referral":
             # Referred by police, of eligible police contacts (referred or not).
@@ -346,13 +346,12 @@ def _view_specs():
         ),
         "view-services-caseload_by_race": (
             "caseload_services",
-            one("participant_months", lambda r: {"race_ethnicity": r["race_ethnicity"], **sel(r)}),
+            one("participant_months",
+                lambda r: {"race_ethnicity": r["race_ethnicity"], "year": r["year"]}),
         ),
         "view-services-uptake": ("caseload_services", uptake),
         "view-services-uptake_trend": ("caseload_services", uptake),
-        "view-services-uptake_by_race": (
-            "caseload_services", lambda r: uptake(r, "selected_period")
-        ),
+        "view-services-uptake_by_race": ("caseload_services", lambda r: uptake(r, "year")),
         "view-services-unknown_race": (
             "caseload_services",
             lambda r: {"numerator": {"race_ethnicity": "unknown", "year": r["year"]},
