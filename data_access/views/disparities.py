@@ -11,8 +11,8 @@ values. Two decision points come from the cube:
 Both are read for the calendar year of the selected period: a quarter holds too
 few people of most groups to judge (OJJDP's minimum is 50 at the base stage),
 and precinct-by-race figures are published by year only. Figures by year are
-published for whole years: for a quarter of a year still under way, the latest
-whole year is read, and the view's note says so (periods.whole_year_for).
+published for whole years: for a quarter of a year under way, the latest whole
+year is read, and the view's note says so (periods.whole_year_for).
 
 Totals (for the share of unknown race, and for representation against
 population) are taken from published margins, never summed over race groups:
@@ -36,7 +36,7 @@ from data_access.metrics.reliability import INSUFFICIENT, NOT_COMPUTABLE, OK, UN
 from data_access.metrics.stats import wilson
 from data_access.periods import parse_period, whole_year_for, whole_year_note
 from data_access.views.base import Selection, ViewResult, view, words
-from data_access.views.referral_flow import COUNT, referral_flow
+from data_access.views.referral_flow import COUNT, POLICE_PATHWAYS, referral_flow
 from data_access.vocabulary import RACES
 
 RACE = "race_ethnicity"
@@ -107,6 +107,19 @@ def _one(protected: Protected, equal: dict[str, str]) -> tuple[int | None, str]:
     return rows[COUNT][0], rows[FLAG][0] or ""
 
 
+def _add(*cells: tuple[int | None, str]) -> tuple[int | None, str]:
+    """The sum of published cells; unknown (None) when any part is withheld.
+
+    One cell keeps its own reason ("fewer than k"); a sum with a withheld part
+    is only "partly withheld": the part's reason does not describe the sum.
+    """
+    if any(value is None for value, _ in cells):
+        if len(cells) == 1:
+            return None, cells[0][1] or "withheld"
+        return None, "partly withheld"
+    return sum(value for value, _ in cells), ""  # type: ignore[misc]
+
+
 def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -> pl.DataFrame:
     """Events and base of every decision point by race, from published cells only.
 
@@ -115,34 +128,34 @@ def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -
 
     Columns: decision_point, race_ethnicity, events, base, input_flag (the
     cube's reason when a count behind the row is withheld), base_flag (the
-    base's own reason). Every base is a margin of the cube (everyone at the base
-    stage), never a sum made here. A race absent from a level had nobody there
-    (the cube publishes no zero cells).
+    base's own reason: "partly withheld" for a sum). A race absent from
+    a level had nobody there (the cube publishes no zero cells).
     """
     rows = []
     if precinct is None:
         route = cube.level(("route", "referred", "year", RACE))
         police_yes = _published(route, {"route": "police", "referred": "yes", "year": year})
-        police = _published(cube.level(("route", "year", RACE)), {"route": "police", "year": year})
+        police_no = _published(route, {"route": "police", "referred": "no", "year": year})
         referred = cube.level(("referred", "year", RACE))
         referrals = _published(referred, {"referred": "yes", "year": year})
         enrolled = _published(
             cube.level(("enrolled", "year", RACE)), {"enrolled": "yes", "year": year}
         )
         points = (
-            *([(REFERRAL, police_yes, police)] if contacts else []),
-            (ENROLLMENT, enrolled, referrals),
+            *([(REFERRAL, police_yes, (police_yes, police_no))] if contacts else []),
+            (ENROLLMENT, enrolled, (referrals,)),
         )
     else:
+        level = cube.level(("referred", "precinct_id", "year", RACE))
         place = {"precinct_id": precinct, "year": year}
-        yes = _published(cube.level(("referred", "precinct_id", "year", RACE)),
-                         {"referred": "yes", **place})  # fmt: skip
-        reached = _published(cube.level(("precinct_id", "year", RACE)), place)
-        points = ((PRECINCT_REACH, yes, reached),) if contacts else ()
+        yes = _published(level, {"referred": "yes", **place})
+        no = _published(level, {"referred": "no", **place})
+        points = ((PRECINCT_REACH, yes, (yes, no)),) if contacts else ()
     for point, events, bases in points:
-        for race in set(events) | set(bases):
+        races = set(events).union(*bases)
+        for race in races:
             event = events.get(race, (0, ""))
-            base = bases.get(race, (0, ""))
+            base = _add(*(b.get(race, (0, "")) for b in bases))
             rows.append(
                 {
                     "decision_point": point.code,
@@ -169,23 +182,21 @@ def _race_counts(cube, year: str, precinct: str | None, contacts: bool = True) -
 def _base_totals(
     cube, year: str, precinct: str | None, contacts: bool = True
 ) -> dict[str, tuple[int | None, str]]:
-    """Everyone at the base stage of each decision point: each a published margin of its own.
-
-    A sum of margins made here (pathways plus contacts not referred, say) would be
-    withheld whenever one part is, though the total itself may be large and could be
-    worked out from the race cells; as a margin, it is protected with the rest.
-    """
+    """Everyone at the base stage of each decision point, from published margins."""
     if precinct is None:
         referrals = _one(cube.level(("referred", "year")), {"referred": "yes", "year": year})
         if not contacts:
             return {ENROLLMENT.code: referrals}
-        # Police pathways and the eligible contacts not referred: every eligible contact.
-        eligible = _one(cube.level(("route", "year")), {"route": "police", "year": year})
+        pathways = cube.level(("pathway", "year"))
+        eligible = _add(
+            *(_one(pathways, {"pathway": p, "year": year}) for p in POLICE_PATHWAYS),
+            _one(cube.level(("referred", "year")), {"referred": "no", "year": year}),
+        )
         return {REFERRAL.code: eligible, ENROLLMENT.code: referrals}
-    if not contacts:
-        return {}
-    both = _one(cube.level(("precinct_id", "year")), {"precinct_id": precinct, "year": year})
-    return {PRECINCT_REACH.code: both}
+    level = cube.level(("referred", "precinct_id", "year"))
+    place = {"precinct_id": precinct, "year": year}
+    both = _add(_one(level, {"referred": "yes", **place}), _one(level, {"referred": "no", **place}))
+    return {PRECINCT_REACH.code: both} if contacts else {}
 
 
 # ---------------------------------------------------------------- derived tables
@@ -312,7 +323,7 @@ def _unknown_share(
                 "total": total,
                 # "fewer than k" of the unknown count itself is said as is; a withheld
                 # total leaves the share unknown.
-                "count_flag": total_flag or ("" if value is not None else flag),
+                "count_flag": total_flag or ("" if value is not None else flag or "withheld"),
                 "unknown_flag": flag if value is None else "",
                 # The total's own reason: it is not withheld because its part is.
                 "total_flag": total_flag or "",

@@ -91,13 +91,6 @@ PUBLIC_LEVELS: tuple[tuple[str, ...], ...] = (
     ("screen", "precinct_id", "year"),
     ("enrolled", "quarter"),
     ("enrolled", "year"),
-    # The bases of the disparity page's decision points, as margins of their own: every
-    # eligible police contact (route police: police referrals and contacts not referred)
-    # and everyone a precinct reached (referred or not).
-    ("route", "year"),
-    ("precinct_id", "year"),
-    ("route", "year", "race_ethnicity"),
-    ("precinct_id", "year", "race_ethnicity"),
     ("referred", "year", "race_ethnicity"),
     ("route", "referred", "year", "race_ethnicity"),
     ("enrolled", "year", "race_ethnicity"),
