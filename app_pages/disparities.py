@@ -22,14 +22,14 @@ st.markdown(
 
 base = fetch("disparities", ctx)
 year_phrase = base.facts["year_phrase"]
-if ctx.period.grain != "year":
+if base.facts["year_note"]:
+    st.info(escape_markdown(base.facts["year_note"]))
+elif ctx.period.grain != "year":
     st.info(
         f"Figures on this page cover the whole of {escape_markdown(year_phrase)}, not "
         f"{escape_markdown(ctx.period.phrase)}: one quarter holds too few people of most "
         "groups to judge a difference between them."
     )
-elif base.facts["partial_year"] == "yes":
-    st.info(f"The year is not over: figures cover {escape_markdown(year_phrase)}.")
 
 races = [r for r in base.facts["races"].split(",") if r]
 if not races:

@@ -76,7 +76,7 @@ if result.facts["screening_published"] != "yes":
     st.info(f"{escape_markdown(ctx.site_name)} does not publish screening outcomes.")
 else:
     funnel = result.table("funnel")
-    grain_words = period.phrase if result.facts["funnel_grain"] != "year" else str(period.year)
+    grain_words = result.facts["funnel_phrase"]
     chart = charts.funnel_chart(
         headlines.stage_labels(funnel.frame),
         stage="stage_label",

@@ -65,6 +65,7 @@ from data_access.export_text import STAFF_LABEL, FileNote, readme
 from data_access.export_zeros import with_zeros
 from data_access.metrics.registry import registry_frame
 from data_access.periods import YEAR
+from data_access.views.recidivism import recidivism_cube
 
 STAFF_PREFIX = "STAFF-ONLY-"
 PERIOD_SCOPES = ("all", "years")
@@ -258,7 +259,12 @@ def iter_bundle(
 
     in_scope = pl.col("site_id").is_in(list(site_ids))
     static = [
-        ("sites", sites.filter(in_scope), "The sites: identifier, name, state, launch month."),
+        (
+            "sites",
+            _with_rearrest_counted_as_of(engine, release, sites.filter(in_scope), audience),
+            "The sites: identifier, name, state, launch month, and the date re-arrest is "
+            "counted as of.",
+        ),
         (
             "precincts",
             places.table("precincts").frame.filter(in_scope),
@@ -313,6 +319,23 @@ def manifest(files: dict[str, bytes]) -> bytes:
     return "".join(
         f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in files.items()
     ).encode("ascii")
+
+
+def _with_rearrest_counted_as_of(
+    engine: sa.Engine, release: q.Release, sites: pl.DataFrame, audience: Audience
+) -> pl.DataFrame:
+    """`sites` with the date each site's re-arrest figures are counted as of (or empty).
+
+    Usually the release's as_of; an earlier one while the re-arrest figures are held as
+    published before (views.recidivism): a reader needs it to know which entry cohorts'
+    follow-up had closed, as the figures were counted.
+    """
+    counted = [
+        recidivism_cube(engine, release.release_id, release.checksum, site, audience)
+        for site in sites["site_id"]
+    ]
+    dates = [str(rc.as_of) if rc.cube is not None else "" for rc in counted]
+    return sites.with_columns(pl.Series("rearrest_counted_as_of", dates, dtype=pl.String))
 
 
 def _public_releases(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:

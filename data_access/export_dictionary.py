@@ -99,6 +99,12 @@ COLUMNS: dict[str, ColumnEntry] = {
     "site_name": _e(TEXT, "The site's name as the public knows it."),
     "state": _e(CODE, "Two-letter US state code."),
     "launched": _e(PERIOD, "Month the site took its first referral, written YYYY-MM."),
+    "rearrest_counted_as_of": _e(
+        DATE,
+        "The date the site's re-arrest figures are counted as of: the release's as_of, or "
+        "an earlier date while they are held as published before (a cohort's follow-up "
+        "window has closed when it ended by this date). Empty: no re-arrest figures.",
+    ),
     "precinct_name": _e(TEXT, "The precinct's name as the public knows it."),
     # Time
     "quarter": _e(PERIOD, "Calendar quarter, written YYYY-Qn."),

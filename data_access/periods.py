@@ -157,3 +157,27 @@ def available_periods(as_of: dt.date, launched: str) -> list[Period]:
         if Period(YEAR, year).end_date <= as_of
     ]
     return quarters + years
+
+
+def whole_year_for(period: Period, as_of: dt.date) -> Period:
+    """The calendar year whose by-year figures stand for `period` in a release as of `as_of`.
+
+    Its own year once that year has ended; before then, the latest year that has. Figures
+    by year are published for whole years only: a year so far, subtracted from the whole
+    year in a later release, would give away the months in between (docs/privacy.md). The
+    result may precede the site's launch, when no year has ended since: say so, not 0.
+    """
+    if Period(YEAR, period.year).end_date <= as_of:
+        return Period(YEAR, period.year)
+    return Period(YEAR, min(period.year, as_of.year) - 1)
+
+
+def whole_year_note(period: Period, year: Period) -> str:
+    """Why figures by year for `period` cover `year` ("" when it is the period's own year)."""
+    if year.year == period.year:
+        return ""
+    return (
+        f"{period.year} is not over yet, and figures by year are published once a year has "
+        f"ended (a year so far, compared with the whole year later, would reveal the months "
+        f"in between): figures by year here cover {year.phrase}, the latest whole year."
+    )

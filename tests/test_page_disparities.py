@@ -135,3 +135,15 @@ def test_a_site_with_thin_numbers_says_so_instead_of_failing(app_env):
     at = open_disparities(site="santa-fe", period="2024")
     assert not at.exception
     assert any("no group could be compared" in t for t in _titles(at))
+
+
+def test_a_quarter_of_a_year_under_way_shows_the_last_whole_year(app_env):
+    # The June 2025 release: 2025 is not over, so the page reads 2024 and says why; before,
+    # it said nobody of known race was referred (the partial year is not published).
+    at = open_disparities(site="seattle", period="2025-Q2", release="demo-2025-06")
+    assert not at.exception
+    shown = texts(at)
+    assert "2025 is not over yet" in shown and "2024, the latest whole year" in shown
+    assert "has no referrals of known race" not in shown
+    assert len(at.get("plotly_chart")) >= 4
+    assert any("2024" in title for title in _titles(at))

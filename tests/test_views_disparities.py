@@ -236,19 +236,26 @@ def test_headline_says_when_nothing_can_be_compared(engine):
     assert headline.table("headline").height == 0
 
 
-def test_a_quarter_is_read_as_its_year_and_a_year_under_way_says_so(engine):
+def test_a_quarter_is_read_as_its_year_and_a_year_under_way_as_the_last_whole_one(engine):
     quarter = _view(engine, period="2025-Q2")
     whole = _view(engine, period="2025")
     assert quarter.table("rri").frame.equals(whole.table("rri").frame)
     assert quarter.facts["year_phrase"] == "2025"
-    partial = build(
-        "disparities",
-        engine,
-        Selection("demo-2025-06", "seattle", "2025-Q1"),
-        Audience.PUBLIC,
-    )
-    assert partial.facts["partial_year"] == "yes"
-    assert partial.facts["year_phrase"] == "January to June 2025 (the year so far)"
+    assert quarter.facts["year_note"] == ""
+    # In June 2025 the year is not over: figures by year are published for whole years,
+    # so a quarter of 2025 reads 2024, with real rates (not the zeros of a year unpublished).
+    june = [
+        build("disparities", engine, Selection("demo-2025-06", "seattle", code), Audience.PUBLIC)
+        for code in ("2025-Q1", "2024")
+    ]
+    assert june[0].facts["year_phrase"] == "2024"
+    assert "2025 is not over yet" in june[0].facts["year_note"]
+    assert "2024, the latest whole year" in june[0].facts["year_note"]
+    assert june[0].table("rates").frame.equals(june[1].table("rates").frame)
+    published = june[0].table("rates").frame.filter(pl.col("estimate").is_not_null())
+    assert published.height >= 4 and published["base"].min() > 0
+    shares = june[0].table("unknown_share").frame
+    assert (shares["total"].fill_null(1) > 0).all(), "nobody at a base is a year unpublished"
 
 
 def test_one_precinct_gets_its_own_rates_and_ratios(engine):

@@ -196,6 +196,11 @@ def test_withheld_counts_leave_the_share_unknown_with_a_reason(demo_sqlite_url):
     staff = _view(demo_sqlite_url, "albany", "2025", audience=Audience.STAFF)
     unknown = public.table("unknown_race").frame.row(0, named=True)
     assert unknown["estimate"] is None and unknown["estimate_flag"]
+    # The year's caseload is published (it is the cube's own total): withholding it
+    # beside its small part would hide a number anyone can add up from the race table.
+    by_race = public.table("caseload_by_race").frame
+    assert unknown["denominator"] is not None and unknown["denominator"] > 0
+    assert unknown["denominator"] >= by_race["participant_months"].fill_null(0).sum()
     exact = staff.table("unknown_race").frame.row(0, named=True)
     raw = _raw(demo_sqlite_url, "caseload", "albany", "2025-01", "2025-12", ["race_ethnicity"])
     unknown_raw = raw.filter(pl.col("race_ethnicity") == "unknown")["active_participants"][0]
@@ -292,3 +297,25 @@ def test_a_site_with_caseload_but_no_services(sqlite_url, tmp_path):
     public = build("services", engine, selection, Audience.PUBLIC)
     row = public.table("caseload_trend").frame.filter(pl.col("period") == "2024-Q1")
     assert row["average_active"][0] is None and row["participant_months"][0] is None
+
+
+def test_a_quarter_of_a_year_under_way_reads_the_last_whole_year_by_race(demo_sqlite_url):
+    # In the June 2025 release, 2025 is not over: figures by year (by race, and a single
+    # precinct's uptake) are published for whole years, so they cover 2024, and say so.
+    engine = make_engine(demo_sqlite_url)
+
+    def june(period, precincts=()):
+        selection = Selection("demo-2025-06", "seattle", period, precincts)
+        return build("services", engine, selection, Audience.PUBLIC)
+
+    quarter, year = june("2025-Q2"), june("2024")
+    assert quarter.facts["race_year"] == "2024"
+    assert quarter.facts["race_span"] == "January to December 2024"
+    assert any("2025 is not over yet" in note for note in quarter.notes)
+    by_race = quarter.table("caseload_by_race").frame
+    assert by_race.height >= 3 and by_race["participant_months"].max() > 0
+    assert by_race.equals(year.table("caseload_by_race").frame)
+    precinct = q.precincts(engine, "demo-2025-06", "seattle")["precinct_id"][0]
+    one = june("2025-Q2", (precinct,))
+    assert one.facts["uptake_period"] == "2024"
+    assert one.table("uptake").frame["denominator"].max() > 0

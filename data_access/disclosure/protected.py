@@ -128,6 +128,26 @@ class Protected:
             _seal=_SEAL,
         )
 
+    def labelled(self, column: str, value: str) -> Protected:
+        """This frame with a constant word column in front (the period its rows are for).
+
+        A label says which people the numbers are about; it is not a number, so the
+        result keeps this frame's audience, rules and audit log, as `subset` does.
+        """
+        if column in self._frame.columns:
+            raise ValueError(f"view {self.view!r} already has a column {column!r}")
+        frame = self._frame.select(pl.lit(value, dtype=pl.String).alias(column), pl.all())
+        return Protected(
+            view=self.view,
+            _frame=frame,
+            audience=self.audience,
+            k=self.k,
+            rules=self.rules,
+            audit_log=self.audit_log,
+            notes=self.notes,
+            _seal=_SEAL,
+        )
+
 
 def _make_protected(
     view: str,

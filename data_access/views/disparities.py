@@ -10,8 +10,9 @@ values. Two decision points come from the cube:
 
 Both are read for the calendar year of the selected period: a quarter holds too
 few people of most groups to judge (OJJDP's minimum is 50 at the base stage),
-and precinct-by-race figures are published by year only. A year still under
-way is read up to the release's as_of, and the page says so.
+and precinct-by-race figures are published by year only. Figures by year are
+published for whole years: for a quarter of a year under way, the latest whole
+year is read, and the view's note says so (periods.whole_year_for).
 
 Totals (for the share of unknown race, and for representation against
 population) are taken from published margins, never summed over race groups:
@@ -20,7 +21,6 @@ a single withheld small group would otherwise make every total unknown.
 
 from __future__ import annotations
 
-import calendar
 import math
 from dataclasses import dataclass
 
@@ -34,7 +34,7 @@ from data_access.metrics.disparities import population_rate, relative_rate_index
 from data_access.metrics.disparities import representation_ratio as representation_metric
 from data_access.metrics.reliability import INSUFFICIENT, NOT_COMPUTABLE, OK, UNSTABLE
 from data_access.metrics.stats import wilson
-from data_access.periods import parse_period
+from data_access.periods import parse_period, whole_year_for, whole_year_note
 from data_access.views.base import Selection, ViewResult, view, words
 from data_access.views.referral_flow import COUNT, POLICE_PATHWAYS, referral_flow
 from data_access.vocabulary import RACES
@@ -480,22 +480,17 @@ def _representation(
 @dataclass(frozen=True)
 class _Scope:
     year: str
-    phrase: str  # "2025", or "January to June 2025 (the year so far)"
-    partial: bool
+    phrase: str  # "2024"
+    note: str  # why the year is not the period's own ("" when it is)
     precinct: str | None
 
 
 def _scope(release: q.Release, selection: Selection) -> _Scope:
+    """The whole year whose figures stand for the selected period (periods.whole_year_for)."""
     period = parse_period(selection.period)
-    year = period.year
-    as_of = release.as_of
-    partial = as_of.year == year and as_of.month < 12
-    if partial:
-        phrase = f"January to {calendar.month_name[as_of.month]} {year} (the year so far)"
-    else:
-        phrase = str(year)
+    year = whole_year_for(period, release.as_of)
     precinct = selection.precinct_ids[0] if len(selection.precinct_ids) == 1 else None
-    return _Scope(str(year), phrase, partial, precinct)
+    return _Scope(year.code, year.phrase, whole_year_note(period, year), precinct)
 
 
 def _cube(engine: sa.Engine, selection: Selection, audience: Audience):
@@ -555,11 +550,13 @@ def disparities_view(engine: sa.Engine, selection: Selection, audience: Audience
         tables["precinct_unknown_share"] = _unknown_share(
             precinct_counts, precinct_totals, "disparities.precinct_unknown_share", audience
         )
+    # Every table says the year it is for: a quarter of a year under way reads another.
+    tables = {key: table.labelled("year", scope.year) for key, table in tables.items()}
     facts = words(
         {
             "year": scope.year,
             "year_phrase": scope.phrase,
-            "partial_year": "yes" if scope.partial else "no",
+            "year_note": scope.note,
             "reference": reference,
             "reference_label": race_label(reference),
             "races": ",".join(_races_present(counts)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import polars as pl
@@ -11,7 +12,7 @@ from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import DerivedKind, Protected, protect_derived
 from data_access.metrics.stats import wilson
-from data_access.periods import parse_period
+from data_access.periods import Period, parse_period, whole_year_for, whole_year_note
 from data_access.views.base import Selection, ViewResult, view, words
 from data_access.views.levels import change_figures, pick, time_column
 from data_access.views.referral_flow import COUNT, ELIGIBLE, EXCLUDED, NONE, referral_flow
@@ -59,7 +60,13 @@ _STAGES = (
 _BASE: dict[str, str] = {}
 
 
-def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protected:
+def funnel_period(selection: Selection, as_of: dt.date) -> Period:
+    """The funnel's period: the selected one, or for one precinct its whole year."""
+    period = parse_period(selection.period)
+    return whole_year_for(period, as_of) if selection.precinct_ids else period
+
+
+def _funnel(cube, selection: Selection, time: str, as_of: dt.date, audience: Audience) -> Protected:
     """The screening funnel for the selected period, from published counts only.
 
     Referred is the published referral total; "excluded (any reason)" and
@@ -70,7 +77,8 @@ def _funnel(cube, selection: Selection, time: str, audience: Audience) -> Protec
     period = parse_period(selection.period)
     if selection.precinct_ids:
         place = {"precinct_id": selection.precinct_ids[0]}
-        level, grain, code = ("outcome", "precinct_id", "year"), "year", str(period.year)
+        code = funnel_period(selection, as_of).code
+        level, grain = ("outcome", "precinct_id", "year"), "year"
         total = pick(cube, ("referred", "precinct_id", "year"), equal={"referred": "yes", **place})
     else:
         place, level, grain, code = {}, ("outcome", time), time, period.code
@@ -180,14 +188,18 @@ def referrals_view(engine: sa.Engine, selection: Selection, audience: Audience) 
             cube, ("referred", "precinct_id", time),
             equal={"referred": "yes", time: period.code}, drop=("referred", time),
         ).subset(rename={COUNT: "referrals"})  # fmt: skip
-    tables["funnel"] = _funnel(cube, selection, time, audience)
+    tables["funnel"] = _funnel(cube, selection, time, release.as_of, audience)
+    funnel = funnel_period(selection, release.as_of)
+    if selection.precinct_ids and (year_note := whole_year_note(period, funnel)):
+        notes.append(year_note)
     present = q.published_tables(engine, release.release_id, selection.site_id)
     facts = words(
         {
             "period_phrase": period.phrase,
             "period_span": period.span,
             "screening_published": "yes" if "screening" in present else "no",
-            "funnel_grain": "year" if selection.precinct_ids else period.grain,
+            "funnel_grain": funnel.grain,
+            "funnel_phrase": funnel.phrase,
         }
     )
     return ViewResult("referrals", tables, facts, tuple(notes))

@@ -16,7 +16,6 @@ and unlike participant-months it reads as a number of people.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
@@ -33,7 +32,7 @@ from data_access.disclosure import (
     protect_derived,
 )
 from data_access.metrics.stats import wilson
-from data_access.periods import Period, parse_period
+from data_access.periods import Period, parse_period, whole_year_for, whole_year_note
 from data_access.views.base import Selection, ViewResult, view, words
 from data_access.views.caseload_cube import COUNT, SERVICE_CODES, YES, CaseloadCube
 from data_access.views.caseload_cube import caseload_services as _cube
@@ -159,7 +158,14 @@ def _share_frame(counts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _protect_shares(frame: pl.DataFrame, keys: list[str], view: str, audience: Audience):
+def _protect_shares(
+    frame: pl.DataFrame,
+    keys: list[str],
+    view: str,
+    audience: Audience,
+    count_flags: dict[str, str] | None = None,
+):
+    """Shares with their counts; `count_flags` gives each count its own reason's column."""
     return protect_derived(
         _share_frame(frame),
         view=view,
@@ -170,6 +176,7 @@ def _protect_shares(frame: pl.DataFrame, keys: list[str], view: str, audience: A
         kind=DerivedKind.PROPORTION,
         withheld_flags=["count_flag"],
         keep_counts=True,
+        count_flags=count_flags,
         audience=audience,
     )
 
@@ -336,12 +343,6 @@ def caseload_change(
 # ------------------------------------------------------------------ periods and words
 
 
-def _span(year: int, as_of: dt.date) -> str:
-    """ "January to December 2025", or "January to June 2025" for a year still running."""
-    last = 12 if as_of.year > year else as_of.month
-    return f"{calendar.month_name[1]} to {calendar.month_name[last]} {year}"
-
-
 def _launched(engine: sa.Engine, release_id: str, site_id: str) -> str:
     sites = q.sites(engine, release_id).filter(pl.col("site_id") == site_id)
     return str(sites["launched"][0]) if sites.height else "0000-01"
@@ -376,8 +377,12 @@ def services_view(engine: sa.Engine, selection: Selection, audience: Audience) -
     uptake_time = "year" if one_place or period.grain == "year" else "quarter"
     trend_time = "year" if one_place else "quarter"
     trend_years = _trend_years(period, launched)
-    release, cubes = _cubes(engine, selection, audience, {*trend_years, *_comparison_years(period)})
-    uptake_code = period.code if uptake_time == period.grain else str(period.year)
+    # Figures by year are for whole years: the latest one, while the period's own runs on.
+    whole = whole_year_for(period, release.as_of)
+    release, cubes = _cubes(
+        engine, selection, audience, {*trend_years, *_comparison_years(period), whole.year}
+    )
+    uptake_code = period.code if uptake_time == period.grain else whole.code
     facts = {
         "period_phrase": period.phrase,
         "period_short": period.short,
@@ -390,11 +395,12 @@ def services_view(engine: sa.Engine, selection: Selection, audience: Audience) -
         "uptake_short": parse_period(uptake_code).short,
         "trend_grain": trend_time,
         "trend_first_year": str(trend_years[0]),
-        "race_year": str(period.year),
-        "race_span": _span(period.year, release.as_of),
+        "race_year": whole.code,
+        "race_span": whole.span,
     }
     tables: dict[str, Protected] = {}
-    notes: list[str] = []
+    year_note = whole_year_note(period, whole)
+    notes: list[str] = [year_note] if year_note else []
     if "caseload" not in present:
         return ViewResult("services", tables, words(facts), ())
 
@@ -421,7 +427,7 @@ def services_view(engine: sa.Engine, selection: Selection, audience: Audience) -
             "services.uptake",
             audience,
         )
-        trend_last = _last_quarter(period) if trend_time == "quarter" else str(period.year)
+        trend_last = _last_quarter(period) if trend_time == "quarter" else whole.code
         trend_active = active_counts(trend_cubes, selection, trend_time)
         trend_served = served_counts(trend_cubes, selection, trend_time)
         tables["uptake_trend"] = uptake_table(
@@ -437,10 +443,17 @@ def services_view(engine: sa.Engine, selection: Selection, audience: Audience) -
             "a precinct's quarterly or race breakdown would hold too few people."
         )
     else:
-        race_cube = {period.year: cubes[period.year]}
-        cube = cubes[period.year]
+        race_cube = {whole.year: cubes[whole.year]}
+        cube = cubes[whole.year]
         if cube.counts is not None:
-            tables.update(_race_tables(race_cube, period.year, audience))
+            race_tables = _race_tables(race_cube, whole.year, audience)
+            # Each says the year it is for (unknown_race has its own year column).
+            tables.update(
+                {
+                    k: t if "year" in t.frame.columns else t.labelled("year", whole.code)
+                    for k, t in race_tables.items()
+                }  # fmt: skip
+            )
             if cube.fold_note:
                 notes.append(cube.fold_note)
     return ViewResult("services", tables, words(facts), tuple(notes))
@@ -466,11 +479,19 @@ def _race_tables(cubes: dict[int, CaseloadCube], year: int, audience: Audience):
             "numerator": [unknown_row[COUNT]],
             "denominator": [total_row[COUNT]],
             "count_flag": [unknown_row[f"{COUNT}_flag"] or total_row[f"{COUNT}_flag"]],
+            # Each count keeps its own reason: the caseload is published though the
+            # unknown part of it is withheld (and is the year's published total).
+            "numerator_flag": [unknown_row[f"{COUNT}_flag"] or ""],
+            "denominator_flag": [total_row[f"{COUNT}_flag"] or ""],
         },
         schema_overrides={"numerator": pl.Int64, "denominator": pl.Int64},
     )
     tables["unknown_race"] = _protect_shares(
-        share, ["metric_id", "year"], "services.unknown_race", audience
+        share,
+        ["metric_id", "year"],
+        "services.unknown_race",
+        audience,
+        count_flags={"numerator": "numerator_flag", "denominator": "denominator_flag"},
     )
     if cube.has_services:
         served = []

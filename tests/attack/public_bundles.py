@@ -106,6 +106,14 @@ class Bundle:
     notes: str
     site_names: dict[str, str]
     tables: dict[str, list[dict[str, str]]]  # file stem -> rows
+    # sites.csv's rearrest_counted_as_of: re-arrest may be counted as of an earlier date
+    rearrest_as_of: dict[str, date] = field(default_factory=dict)
+
+    def counted_as_of(self, site: str, cube: str) -> date:
+        """The date a cube's figures are counted as of: whose follow-up had closed then."""
+        if cube == "recidivism":
+            return self.rearrest_as_of.get(site, self.as_of)
+        return self.as_of
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -126,6 +134,8 @@ def read_bundle(folder: Path) -> Bundle:
         raise ValueError(f"{folder / 'releases.csv'} has no row for release {release_id}")
     tables = {p.stem: _read_csv(p) for p in sorted(folder.glob("*.csv"))}
     sites = {r["site_id"]: r["site_name"] for r in tables.get("sites", [])}
+    rearrest = {r["site_id"]: date.fromisoformat(r["rearrest_counted_as_of"])
+                for r in tables.get("sites", []) if r.get("rearrest_counted_as_of")}  # fmt: skip
     return Bundle(
         folder,
         release_id,
@@ -133,6 +143,7 @@ def read_bundle(folder: Path) -> Bundle:
         releases[release_id]["notes"],
         sites,
         tables,
+        rearrest,
     )
 
 
@@ -223,7 +234,8 @@ def count_cells(index: int, bundle: Bundle) -> tuple[list[Cell], dict[str, dict]
             cell = Cell(index, row["site_id"], cube, _key(own), _number(row[count]),
                         row[f"{count}_flag"], f"{stem}.csv line {n}")  # fmt: skip
             cells.append(cell)
-            table_rows.append({"cell": cell, "attrs": _derive(cube, own, bundle.as_of), "own": own})
+            attrs = _derive(cube, own, bundle.counted_as_of(row["site_id"], cube))
+            table_rows.append({"cell": cell, "attrs": attrs, "own": own})
         levels[stem] = {"cube": cube, "dims": dims, "rows": table_rows}
     return cells, levels
 
@@ -277,8 +289,8 @@ def _view_specs():
         return spec
 
     def disparity(row, events="events", base="base"):
-        # Disparities are by year: a quarter's page shows its whole year.
-        period = {"year": row["selected_period"][:4]}
+        # Disparities are by year: the row's own year (the latest whole one).
+        period = {"year": row["year"]}
         race = {"race_ethnicity": row["race_ethnicity"]} if "race_ethnicity" in row else {}
         if row["decision_point"] == "eligible_contact_to_referral":
             # Referred by police, of eligible police contacts (referred or not).
@@ -334,13 +346,12 @@ def _view_specs():
         ),
         "view-services-caseload_by_race": (
             "caseload_services",
-            one("participant_months", lambda r: {"race_ethnicity": r["race_ethnicity"], **sel(r)}),
+            one("participant_months",
+                lambda r: {"race_ethnicity": r["race_ethnicity"], "year": r["year"]}),
         ),
         "view-services-uptake": ("caseload_services", uptake),
         "view-services-uptake_trend": ("caseload_services", uptake),
-        "view-services-uptake_by_race": (
-            "caseload_services", lambda r: uptake(r, "selected_period")
-        ),
+        "view-services-uptake_by_race": ("caseload_services", lambda r: uptake(r, "year")),
         "view-services-unknown_race": (
             "caseload_services",
             lambda r: {"numerator": {"race_ethnicity": "unknown", "year": r["year"]},
@@ -661,9 +672,9 @@ def link_releases(
     differences = []
     for a, b in itertools.pairwise(order):
         corrected = corrections(bundles[b], [x.release_id for x in bundles])
-        as_of = bundles[a].as_of
         for va in by_bundle[a]:
             _, site, cube, key = model.names[va]
+            as_of = bundles[a].counted_as_of(site, cube)
             vb = model.index.get((b, site, cube, key))
             if vb is None or COMBINED_RACES in dict(key).values():
                 # A combined race group folds whichever groups are small in that release:
