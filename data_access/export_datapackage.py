@@ -1,13 +1,13 @@
 """datapackage.json: the bundle described for open-data portals and Frictionless tools.
 
 A Data Package v2 descriptor (https://datapackage.org/standard/data-package/,
-which frictionless-py 5 reads and validates by default; v1 readers read it too,
-apart from the v2 `roles` of a contributor). One tabular resource per CSV file,
-each with a Table Schema whose fields are described as data-dictionary.csv
-describes them (`export_dictionary.describe`): the same types and meanings,
-mapped onto Table Schema types, so a column is described in one place. Also the licence, the
-contacts, the release, its as-of date, the period covered, the sites with their
-terms, and what produced the files.
+which frictionless-py 5 reads and validates by default; it only adds to v1, so
+v1 readers read it too, ignoring `$schema`, a resource's `type` and `roles`).
+One tabular resource per CSV file, each with a Table Schema whose fields are
+described as data-dictionary.csv describes them (`export_dictionary.describe`):
+the same types and meanings, mapped onto Table Schema types, so a column is
+described in one place. Also the licence, the contacts, the release, its as-of
+date, the period covered, the sites with their terms, and what produced the files.
 
 Every CSV cell the bundle leaves empty (a withheld or not-computable number, a
 `_flag` of a shown value) is the one missing value, "": `missingValues` says so.
@@ -212,9 +212,8 @@ def _description(release: Release, policy: Policy | None, staff: bool) -> str:
         "empty."
     )
     if policy is not None:
-        parts.append(f"How people are protected (k = {policy.k}):\n\n" + "\n".join(
-            f"- {rule}" for rule in privacy_rules(policy)
-        ))  # fmt: skip
+        rules = "\n".join(f"- {rule}" for rule in privacy_rules(policy))
+        parts.append(f"How people are protected (k = {policy.k}):\n\n{rules}")
     return "\n\n".join(parts)
 
 

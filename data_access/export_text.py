@@ -113,16 +113,13 @@ def terms_lines(release: Release, terms: Sequence[tuple[str, SiteTerms]], staff:
             f"- Licence: {licence.title} (`{licence.id}`), {licence.url}. You may copy, share "
             f"and adapt these files under its terms.{credit}",
         ]
-    contacts = [
-        (site, t.contact or f"none given with this release (it was produced by "
-         f"{release.produced_by})")
-        for site, t in terms
-    ]  # fmt: skip
-    policies = [
-        (site, t.privacy_policy_url or "no web address was given with this release; the "
-         "dashboard's policy is docs/privacy.md in its source code")
-        for site, t in terms
-    ]  # fmt: skip
+    no_contact = f"none given with this release (it was produced by {release.produced_by})"
+    no_policy = (
+        "no web address was given with this release; the dashboard's policy is "
+        "docs/privacy.md in its source code"
+    )
+    contacts = [(site, t.contact or no_contact) for site, t in terms]
+    policies = [(site, t.privacy_policy_url or no_policy) for site, t in terms]
     for label, values in (("Contact", contacts), ("Privacy policy", policies)):
         shown = _one_or_per_site(values)
         if len(shown) == 1:
