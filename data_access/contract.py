@@ -256,4 +256,9 @@ MANIFEST_FIELDS: dict[str, tuple[bool, str]] = {
     "produced_by": (True, "Who produced the release (an office, not a person's name)."),
     "notes": (True, "What changed since the last release; corrections go here."),
     "synthetic": (True, "true for demonstration data, false for real data."),
+    "open_data": (
+        False,
+        "Optional, per site: the open data's licence (default CC-BY-4.0), a contact and the "
+        "web address of the privacy policy (see data_access/licences.py).",
+    ),
 }

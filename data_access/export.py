@@ -42,6 +42,7 @@ from data_access import queries as q
 from data_access.audience import Audience
 from data_access.csv_safety import safe_csv_bytes
 from data_access.disclosure import policy_for_k
+from data_access.export_datapackage import ResourceNote, datapackage_json
 from data_access.export_dictionary import (
     FLAG_SUFFIX,
     MEASURES,
@@ -53,6 +54,7 @@ from data_access.export_dictionary import (
 from data_access.export_sources import (
     CUBES,
     GATHERING_VIEWS,
+    SITE_COLUMN,
     CollectedTable,
     CubeExport,
     ExportFailed,
@@ -63,6 +65,7 @@ from data_access.export_sources import (
 )
 from data_access.export_text import STAFF_LABEL, FileNote, readme
 from data_access.export_zeros import with_zeros
+from data_access.licences import SiteTerms, site_terms
 from data_access.metrics.registry import registry_frame
 from data_access.periods import YEAR
 from data_access.views.recidivism import recidivism_cube
@@ -100,6 +103,7 @@ class BundleTable:
     frame: pl.DataFrame
     about: str
     collected: CollectedTable | None = None
+    key: tuple[str, ...] = ()  # columns that name a row (none for the views' tables)
 
 
 @dataclass
@@ -231,6 +235,7 @@ def iter_bundle(
     places, history = reference["places"], reference["release_history"]
     sites = places.table("sites").frame
     launched = dict(zip(sites["site_id"], sites["launched"], strict=True))
+    terms = _terms_of(sites.filter(pl.col("site_id").is_in(list(site_ids))), audience)
     site_periods = {
         s: [p for p in periods_of_site(release, launched[s]) if periods == "all" or p.grain == YEAR]
         for s in site_ids
@@ -262,24 +267,37 @@ def iter_bundle(
         (
             "sites",
             _with_rearrest_counted_as_of(engine, release, sites.filter(in_scope), audience),
-            "The sites: identifier, name, state, launch month, and the date re-arrest is "
-            "counted as of.",
+            "The sites: identifier, name, state, launch month, the licence, contact and "
+            "privacy policy of their open data, and the date re-arrest is counted as of.",
+            ("site_id",),
         ),
         (
             "precincts",
             places.table("precincts").frame.filter(in_scope),
             "The precincts (referral areas) of each site, with their names.",
+            ("site_id", "precinct_id"),
         ),
         (
             "releases",
             _public_releases(history.table("releases").frame, audience),
             "Every release the dashboard holds, with its notes: the corrections log.",
+            ("release_id",),
         ),
-        ("metric-definitions", registry_frame(), "Every metric's definition (as in this README)."),
-        ("codes", code_lists(), "Every code used in the tables, with its plain-language label."),
+        (
+            "metric-definitions",
+            registry_frame(),
+            "Every metric's definition (as in this README).",
+            ("id",),
+        ),
+        (
+            "codes",
+            code_lists(),
+            "Every code used in the tables, with its plain-language label.",
+            ("column", "code"),
+        ),
     ]
-    for name, frame, about in static:
-        yield emit(BundleTable(name, _file(name, audience), frame, about))
+    for name, frame, about, key in static:
+        yield emit(BundleTable(name, _file(name, audience), frame, about, key=key))
 
     bundle.k = _k_of(collected)
     if audience is Audience.PUBLIC and bundle.k is None and collected:
@@ -293,16 +311,37 @@ def iter_bundle(
             _file("data-dictionary", audience),
             dictionary,
             "Every column of every table: its type and meaning.",
+            key=("table", "column"),
         )
     )
+    policy = policy_for_k(bundle.k) if audience is Audience.PUBLIC and bundle.k else None
+    labels = {
+        r["site_id"]: f"{r['site_name']} ({r['site_id']})" for r in sites.iter_rows(named=True)
+    }
+    labelled_terms = [(labels[s], terms[s]) for s in sites.filter(in_scope)["site_id"]]
+    name = _file("datapackage", audience, ".json")
+    bundle.files[name] = datapackage_json(
+        name=bundle.name,
+        release=release,
+        audience=audience,
+        policy=policy,
+        sites=sites.filter(in_scope),
+        terms=labelled_terms,
+        periods=[p for s in site_ids for p in periods_of_site(release, launched[s])],
+        resources=[
+            ResourceNote(
+                t.name, t.file_name, t.about, bundle.files[t.file_name], dict(t.frame.schema), t.key
+            )
+            for t in bundle.tables
+        ],
+    )
+    yield name, bundle.files[name]
     text = readme(
         release=release,
-        site_names=[
-            f"{r['site_name']} ({r['site_id']})"
-            for r in sites.filter(in_scope).iter_rows(named=True)
-        ],
-        policy=policy_for_k(bundle.k) if audience is Audience.PUBLIC and bundle.k else None,
+        site_names=[label for label, _ in labelled_terms],
+        policy=policy,
         files=[FileNote(t.file_name, t.frame.height, t.about) for t in bundle.tables],
+        terms=labelled_terms,
         notes=notes,
     )
     name = _file("README", audience, ".md")
@@ -351,10 +390,11 @@ def _public_releases(frame: pl.DataFrame, audience: Audience) -> pl.DataFrame:
 
 
 def _bundle_table(table: CollectedTable, audience: Audience) -> BundleTable:
-    frame = table.frame
+    frame, key = table.frame, ()
     if table.kind == "count level":
         about = f"Counts of people by {', '.join(table.level)} ({table.source})."
         frame = with_zeros(frame, table.level, table.count_column)
+        key = (SITE_COLUMN, *table.level)  # one row per site and combination, zeros too
     else:
         about = f"The {table.source}."
     return BundleTable(
@@ -363,7 +403,31 @@ def _bundle_table(table: CollectedTable, audience: Audience) -> BundleTable:
         complete_flags(frame, table.name),
         about,
         table,
+        key,
     )
+
+
+def _terms_of(sites: pl.DataFrame, audience: Audience) -> dict[str, SiteTerms]:
+    """Each site's open-data terms, from sites.csv's columns; one licence for a public bundle.
+
+    Every file of the bundle lists its sites' rows one under another, so a file has no
+    single licence when the sites' licences differ: such a bundle is refused, and each
+    site is exported on its own (`--site`), under its own licence.
+    """
+    terms = {
+        r["site_id"]: site_terms(r["site_id"], r["licence"], r["contact"], r["privacy_policy_url"])
+        for r in sites.iter_rows(named=True)
+    }
+    licences = {t.licence.id for t in terms.values()}
+    if audience is Audience.PUBLIC and len(licences) > 1:
+        stated = "; ".join(f"{site}: {t.licence.id}" for site, t in terms.items())
+        options = ", ".join(f"--site {site}" for site in terms)
+        raise ExportFailed(
+            f"the sites publish their open data under different licences ({stated}), and "
+            "every file of a bundle holds the rows of all its sites; export each site on its "
+            f"own ({options}) so each bundle states its site's licence"
+        )
+    return terms
 
 
 def build_bundle(engine: sa.Engine, **options) -> Bundle:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from data_access.disclosure import COMBINED_RACE_CODE, COMBINED_RACE_LABEL
+from data_access.licences import LICENCES
+from data_access.views.recidivism import OPEN as OPEN_COHORTS
 from data_access.vocabulary import VOCABULARY_OF_COLUMN
 
 # The types used in data-dictionary.csv.
@@ -61,12 +63,14 @@ MEASURES = frozenset({COUNT, AVERAGE, DIFFERENCE, PROPORTION, RATIO, DOLLARS, NU
 class ColumnEntry:
     type: str
     meaning: str
+    # Words the column may hold instead of a value of its type (datapackage.json allows them).
+    also: tuple[str, ...] = ()
 
 
-def _e(kind: str, meaning: str) -> ColumnEntry:
+def _e(kind: str, meaning: str, also: tuple[str, ...] = ()) -> ColumnEntry:
     if kind not in TYPES:
         raise ValueError(f"unknown column type {kind!r}")
-    return ColumnEntry(kind, meaning)
+    return ColumnEntry(kind, meaning, also)
 
 
 _CODE_MEANINGS = {
@@ -106,6 +110,17 @@ COLUMNS: dict[str, ColumnEntry] = {
         "window has closed when it ended by this date). Empty: no re-arrest figures.",
     ),
     "precinct_name": _e(TEXT, "The precinct's name as the public knows it."),
+    "licence": _e(
+        CODE,
+        "The licence the site publishes its open data under (codes.csv gives its title; "
+        "datapackage.json its web address).",
+    ),
+    "contact": _e(
+        TEXT, "Whom to ask about the site's open data: an email or web address; empty if none."
+    ),
+    "privacy_policy_url": _e(
+        TEXT, "Where the site's privacy policy can be read on the web; empty if none was given."
+    ),
     # Time
     "quarter": _e(PERIOD, "Calendar quarter, written YYYY-Qn."),
     "year": _e(PERIOD, "Calendar year, written YYYY."),
@@ -161,8 +176,18 @@ COLUMNS: dict[str, ColumnEntry] = {
     "followup_months": _e(MONTHS, "Months since entry (a point of the cumulative curve)."),
     "first_cohort": _e(PERIOD, "The earliest entry cohort pooled in the figure."),
     "last_cohort": _e(PERIOD, "The latest entry cohort pooled in the figure (its window closed)."),
-    "cohort12": _e(PERIOD, "Entry quarter of cohorts whose 12-month window has closed."),
-    "year12": _e(PERIOD, "Entry year of cohorts whose 12-month window has closed."),
+    "cohort12": _e(
+        PERIOD,
+        f"Entry quarter of cohorts whose 12-month window has closed; '{OPEN_COHORTS}' for the "
+        "cohorts whose window is still open, counted together.",
+        (OPEN_COHORTS,),
+    ),
+    "year12": _e(
+        PERIOD,
+        f"Entry year of cohorts whose 12-month window has closed; '{OPEN_COHORTS}' for the "
+        "cohorts whose window is still open, counted together.",
+        (OPEN_COHORTS,),
+    ),
     "status": _e(
         CODE,
         "Fate in the life table: 'event_TT' first re-arrested in the three months ending TT "
@@ -422,6 +447,7 @@ EXTRA_CODES: dict[str, dict[str, str]] = {
         "reached_lead_in_precinct": "Referred (any pathway), of eligible police contacts and "
         "community referrals",
     },
+    "licence": {licence.id: licence.title for licence in LICENCES.values()},
     "scope": {
         "marginal": "Jail, prosecution and defense",
         "fully_loaded": "Every legal-system cost (adds police time and courts)",

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from data_access.disclosure import Policy, policy_from_environment
+from data_access.licences import SiteTerms
 from data_access.metrics.registry import MetricDefinition, list_metrics
 from data_access.queries import Release
 
@@ -70,20 +71,87 @@ def _definition(d: MetricDefinition) -> list[str]:
     return [*lines, ""]
 
 
+def bundle_title(release: Release, staff: bool) -> str:
+    """The bundle's title: README's first line and datapackage.json's `title`."""
+    title = f"LEAD open data: release {release.release_id}"
+    return title + (f" ({STAFF_LABEL})" if staff else "")
+
+
+def introduction(staff: bool) -> str:
+    """What the files are, in one sentence (README and datapackage.json's description)."""
+    return (
+        "These files hold the figures the LEAD (Law Enforcement Assisted Diversion) dashboard "
+        "shows" + (" to program staff" if staff else " the public") + ", exactly as it shows "
+        "them, for anyone who wants to analyse, chart or check them."
+    )
+
+
+def _one_or_per_site(values: Sequence[tuple[str, str]]) -> list[str]:
+    """One value for every site, or one line per site ("Seattle (sea): ...")."""
+    if len({value for _, value in values}) == 1:
+        return [values[0][1]]
+    return [f"{site}: {value}" for site, value in values]
+
+
+def terms_lines(release: Release, terms: Sequence[tuple[str, SiteTerms]], staff: bool) -> list[str]:
+    """README's "Licence, contact and privacy" section: what a reuser may do, whom to ask."""
+    lines = ["## Licence, contact and privacy", ""]
+    if staff:
+        lines += [
+            "- Licence: none. A staff export is not open data and must not be published; "
+            "the public bundle states the licence the site publishes under.",
+        ]
+    else:
+        # A bundle mixes its sites' rows in each file, so it has one licence (export.py).
+        licence = terms[0][1].licence
+        credit = (
+            f" Credit {release.produced_by}, LEAD open data release {release.release_id}."
+            if licence.attribution
+            else ""
+        )
+        lines += [
+            f"- Licence: {licence.title} (`{licence.id}`), {licence.url}. You may copy, share "
+            f"and adapt these files under its terms.{credit}",
+        ]
+    no_contact = f"none given with this release (it was produced by {release.produced_by})"
+    no_policy = (
+        "no web address was given with this release; the dashboard's policy is "
+        "docs/privacy.md in its source code"
+    )
+    contacts = [(site, t.contact or no_contact) for site, t in terms]
+    policies = [(site, t.privacy_policy_url or no_policy) for site, t in terms]
+    for label, values in (("Contact", contacts), ("Privacy policy", policies)):
+        shown = _one_or_per_site(values)
+        if len(shown) == 1:
+            lines.append(f"- {label}: {shown[0]}")
+        else:
+            lines += [f"- {label}:", *[f"  - {line}" for line in shown]]
+    lines += [
+        "- `datapackage.json` describes every CSV file (its columns, their types and meanings, "
+        "its key), the licence and the contact as a Frictionless Data Package (v2), for open-"
+        "data portals and the tools that read one.",
+        "",
+    ]
+    return lines
+
+
 def readme(
     *,
     release: Release,
     site_names: Sequence[str],
     policy: Policy | None,
     files: Sequence[FileNote],
+    terms: Sequence[tuple[str, SiteTerms]],
     notes: Sequence[str] = (),
 ) -> str:
-    """README.md of the bundle. `policy` is None for a staff (exact) export."""
+    """README.md of the bundle. `policy` is None for a staff (exact) export.
+
+    `terms`: each site's label ("Seattle (seattle)") and open-data terms, in site order.
+    """
     staff = policy is None
     # A staff export states the rules the public bundle is protected with.
     shown = policy or policy_from_environment()
-    title = f"# LEAD open data: release {release.release_id}"
-    lines = [title + (f" ({STAFF_LABEL})" if staff else ""), ""]
+    lines = [f"# {bundle_title(release, staff)}", ""]
     if staff:
         lines += [
             f"**{STAFF_LABEL}.** These files hold exact aggregates: no disclosure control was "
@@ -98,9 +166,7 @@ def readme(
             "",
         ]
     lines += [
-        "These files hold the figures the LEAD (Law Enforcement Assisted Diversion) dashboard "
-        "shows" + (" to program staff" if staff else " the public") + ", exactly as it shows "
-        "them, for anyone who wants to analyse, chart or check them.",
+        introduction(staff),
         "",
         f"- Release: `{release.release_id}`",
         f"- Data complete through (as_of): {release.as_of.isoformat()}",
@@ -111,6 +177,7 @@ def readme(
     ]
     if release.notes:
         lines += ["Release notes (what changed, corrections):", "", f"> {release.notes}", ""]
+    lines += terms_lines(release, terms, staff)
     lines += [
         "## How to read the files",
         "",

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from data_access import cube_store, ledger
 from data_access.contract import CONTRACT_VERSION, TABLES
 from data_access.db import DatabaseUnavailable, describe, init_db, redact, without_timeouts
+from data_access.licences import OPEN_DATA_FIELD, TERM_KEYS
 from data_access.queries import release_history as list_releases  # noqa: F401 (CLI, tests)
 from data_access.release_files import release_checksum
-from data_access.schema import COHORT_PARTS, DATA_TABLES, MONTH_PARTS, releases
+from data_access.schema import COHORT_PARTS, DATA_TABLES, MONTH_PARTS, open_data_terms, releases
 from data_access.validate import ValidationReport, validate_release
 
 # Rows sent per executemany call: large enough to amortise round trips, small
@@ -115,6 +116,9 @@ def load_release(engine: sa.Engine, path: Path | str, *, replace: bool = False) 
             if present:
                 _delete_release(conn, release_id)
             conn.execute(releases.insert(), register_row)
+            terms = _open_data_rows(release_id, manifest.get(OPEN_DATA_FIELD, {}))
+            if terms:
+                conn.execute(open_data_terms.insert(), terms)
             for table in TABLES:
                 frame = report.tables.get(table.name)
                 if frame is not None and frame.height:
@@ -205,9 +209,17 @@ def _copy_into(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> Non
         cursor.close()
 
 
+def _open_data_rows(release_id: str, given: dict[str, dict[str, str]]) -> list[dict]:
+    """One row per site that release.json gives terms for (validated), as given."""
+    return [
+        {"release_id": release_id, "site_id": site, **{key: terms.get(key) for key in TERM_KEYS}}
+        for site, terms in given.items()
+    ]
+
+
 def _delete_release(conn: sa.Connection, release_id: str) -> None:
     # Data rows first, so the delete does not lean on ON DELETE CASCADE being enforced.
     cube_store.forget_release(conn, release_id)
-    for table in DATA_TABLES.values():
+    for table in (*DATA_TABLES.values(), open_data_terms):
         conn.execute(table.delete().where(table.c.release_id == release_id))
     conn.execute(releases.delete().where(releases.c.release_id == release_id))

@@ -1,4 +1,4 @@
-"""Check release.json: the release's name, its as-of date and the sites it covers."""
+"""Check release.json: the release's name, its as-of date, the sites it covers and their terms."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from data_access.contract import MANIFEST_FIELDS
+from data_access.licences import (
+    LICENCE,
+    LICENCES,
+    OPEN_DATA_FIELD,
+    PRIVACY_POLICY_URL,
+    TERM_KEYS,
+    contact_problem,
+    web_address_problem,
+)
 from data_access.problems import Problem, ProblemCollector, quoted
 from data_access.release_files import MANIFEST_FILE
 
@@ -16,7 +25,8 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SITE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_SLUG_LENGTH = 64
-# release.json is flat (its deepest value, "sites", is a list in the object); Python's
+# release.json is shallow (its deepest value, open_data's terms, is an object in an object in
+# the object); Python's
 # parser recurses once per level and ends in a RecursionError near 1,000 levels.
 MAX_NESTING = 20
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -59,7 +69,8 @@ def check_manifest(text: str | None, problems: ProblemCollector) -> Manifest:
                 None,
                 None,
                 f"nests lists or objects more than {MAX_NESTING} levels deep; release.json is "
-                "one object whose values are text, dates, true/false and a list of sites",
+                "one object whose values are text, dates, true/false, a list of sites and "
+                "the sites' open-data terms",
             ),
         )
         return Manifest(None, None, None, None)
@@ -127,7 +138,69 @@ def check_manifest(text: str | None, problems: ProblemCollector) -> Manifest:
             "synthetic must be true or false (without quotes), "
             f"not {_json_type(data['synthetic'])}",
         )
+    if OPEN_DATA_FIELD in data:
+        _open_data(data[OPEN_DATA_FIELD], sites, text, problems)
     return Manifest(data, release_id, as_of, sites, line_of_field(text, "sites"))
+
+
+def _open_data(value: object, sites: tuple[str, ...] | None, text: str, problems) -> None:
+    """Check `open_data`: per site of the release, an object of known terms with valid values."""
+
+    def report(line: int | None, column: str, shown: object, message: str) -> None:
+        shown = None if shown is None else str(shown)
+        problems.add("manifest", Problem(MANIFEST_FILE, line, column, shown, message))
+
+    start = line_of_field(text, OPEN_DATA_FIELD)
+    example = '{"seattle": {"licence": "CC-BY-4.0", "contact": "opendata@seattle.example"}}'
+    if not isinstance(value, dict):
+        message = f"open_data must be an object naming sites, e.g. {example}, "
+        report(start, OPEN_DATA_FIELD, None, message + f"not {_json_type(value)}")
+        return
+    for site, terms in value.items():
+        site_line = line_of_field(text, site, after=(start or 1) - 1) or start
+        where = f"{OPEN_DATA_FIELD}.{site}"
+        if sites is not None and site not in sites:
+            message = (
+                f"open_data names {quoted(site)}, which is not one of the release's sites "
+                f"({', '.join(sites)})"
+            )
+            report(site_line, where, site, message)
+        if not isinstance(terms, dict):
+            message = f"the terms of {quoted(site)} must be an object, e.g. {example}, "
+            report(site_line, where, None, message + f"not {_json_type(terms)}")
+            continue
+        for key, given in terms.items():
+            line = line_of_field(text, key, after=(site_line or 1) - 1) or site_line
+            problem = _term_problem(key, given)
+            if problem:
+                report(line, f"{where}.{key}", None if key not in TERM_KEYS else given, problem)
+
+
+def _term_problem(key: str, given: object) -> str | None:
+    """What is wrong with one term of a site's open_data, else None."""
+    licences = ", ".join(LICENCES)
+    if key not in TERM_KEYS:
+        close = difflib.get_close_matches(key, list(TERM_KEYS), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"{key!r} is not a term of open_data; {hint}the terms are {', '.join(TERM_KEYS)}"
+    if not isinstance(given, str):
+        expected = TERM_KEYS[key].format(licences=licences)
+        return f"{key} must be text in quotes, not {_json_type(given)}: {expected}"
+    if key == LICENCE:
+        return None if given in LICENCES else _licence_problem(given, licences)
+    problem = web_address_problem(given) if key == PRIVACY_POLICY_URL else contact_problem(given)
+    return problem and f"{quoted(given)} {problem}"
+
+
+def _licence_problem(given: str, licences: str) -> str:
+    close = difflib.get_close_matches(given, list(LICENCES), n=1, cutoff=0.6)
+    upper = {identifier.upper(): identifier for identifier in LICENCES}
+    close = [upper[given.upper()]] if given.upper() in upper else close
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"{quoted(given)} is not a licence the bundle can state; {hint}use one of {licences} "
+        "(leave licence out for CC-BY-4.0)"
+    )
 
 
 def _release_id(value: object, present: bool, report) -> str | None:
@@ -219,10 +292,11 @@ def _line_too_deep(text: str) -> int | None:
     return None
 
 
-def line_of_field(text: str, name: str) -> int | None:
+def line_of_field(text: str, name: str, after: int | None = None) -> int | None:
+    """The first line (after line `after`, if given) where the field `name` is written."""
     # Pointing at the line lets an analyst find the field in a long file.
     pattern = re.compile(r'"' + re.escape(name) + r'"\s*:')
     for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.search(line):
+        if (after is None or number > after) and pattern.search(line):
             return number
     return None

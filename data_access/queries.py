@@ -23,7 +23,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from data_access.db import unavailable
-from data_access.schema import DATA_TABLES, releases
+from data_access.licences import SiteTerms, site_terms
+from data_access.schema import DATA_TABLES, open_data_terms, releases
 
 GRAINS = ("month", "quarter", "year")
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -245,6 +246,33 @@ def sites(engine: sa.Engine, release_id: str) -> pl.DataFrame:
         .order_by(t.c.site_name)
     )
     return _read(engine, query)
+
+
+def open_data_terms_of(
+    engine: sa.Engine, release_id: str, site_ids: Sequence[str]
+) -> dict[str, SiteTerms]:
+    """Each site's open-data terms (licence, contact, privacy policy), defaults filled in.
+
+    A database made before the table existed has none (its releases stated no terms):
+    every site then publishes under the default licence.
+    """
+    given: dict[str, dict] = {}
+    with _connect(engine) as conn:
+        try:
+            if sa.inspect(conn).has_table(open_data_terms.name):
+                query = sa.select(open_data_terms).where(open_data_terms.c.release_id == release_id)
+                given = {row["site_id"]: dict(row) for row in conn.execute(query).mappings()}
+        except sa.exc.OperationalError as exc:
+            raise unavailable("The {db} stopped answering", engine.url, exc) from exc
+    return {
+        site: site_terms(
+            site,
+            given.get(site, {}).get("licence"),
+            given.get(site, {}).get("contact"),
+            given.get(site, {}).get("privacy_policy_url"),
+        )
+        for site in site_ids
+    }
 
 
 def precincts(engine: sa.Engine, release_id: str, site_id: str | None = None) -> pl.DataFrame:

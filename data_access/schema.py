@@ -74,6 +74,27 @@ def _data_table(spec) -> sa.Table:
 DATA_TABLES: dict[str, sa.Table] = {spec.name: _data_table(spec) for spec in TABLES}
 
 
+# Each site's open-data terms as its release.json gave them (`open_data`, all optional; see
+# data_access/licences.py). A site with no row here publishes under the default licence.
+# A table of its own, not columns of `releases` or `sites`: `init` creates it in a database
+# made before it existed, and nothing else there changes.
+open_data_terms = sa.Table(
+    "open_data_terms",
+    metadata,
+    sa.Column(
+        "release_id",
+        sa.String(64),
+        sa.ForeignKey("releases.release_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("licence", sa.String(32), nullable=True),
+    sa.Column("contact", sa.Text(), nullable=True),
+    sa.Column("privacy_policy_url", sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint("release_id", "site_id", name="pk_open_data_terms"),
+)
+
+
 # Protected cubes computed from a release, kept so the disclosure audit (seconds
 # to minutes of linear programs per site) runs once per release, not once per
 # server process. Derived data only: deleting every row loses nothing but time.

@@ -23,6 +23,14 @@ EXAMPLE_MANIFEST = {
     "produced_by": "LEAD data office (example)",
     "notes": "Example rows from docs/templates; replace every row with your site's figures.",
     "synthetic": True,
+    # Optional: leave a site out (or the whole field) for CC-BY-4.0 and no contact stated.
+    "open_data": {
+        "seattle": {
+            "licence": "CC-BY-4.0",
+            "contact": "opendata@lead.example.org",
+            "privacy_policy_url": "https://lead.example.org/privacy",
+        }
+    },
 }
 
 # Example rows written as "column=value" pairs, so each value stays next to its

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import importlib
 import io
+import json
 import math
 import pkgutil
 import re
@@ -40,6 +41,7 @@ from data_access.export import (
     complete_flags,
     write_bundle,
 )
+from data_access.export_datapackage import generator_version
 from data_access.export_dictionary import undocumented
 from data_access.export_sources import (
     CUBES,
@@ -356,6 +358,11 @@ def test_staff_export_is_exact_and_labelled(tmp_path, demo_engine):
     assert any(1 <= value < 11 for _, _, value in cells), "staff counts are not suppressed"
     flags = _read(out / f"{STAFF_PREFIX}count-referral_flow-by-outcome-quarter.csv")
     assert set(flags["persons_flag"].fill_null("")) == {""}
+    # Its descriptor is named as staff files are, and states no licence: it is not open data.
+    package = _package(out, STAFF_PREFIX)
+    assert "licenses" not in package and package["audience"] == "staff"
+    assert "STAFF ONLY" in package["title"] and "- Licence: none." in readme
+    _assert_valid(out, STAFF_PREFIX)
 
 
 def test_hostile_names_are_neutralised_in_the_csv_files(tmp_path, sqlite_url):
@@ -494,3 +501,208 @@ def test_sha256sums_fingerprint_the_published_files_not_the_confidential_ones(
     inputs = [r.checksum for r in q.list_releases(demo_engine)]
     everything = b"".join((public_export / name).read_bytes() for name in listed)
     assert inputs and not any(c.encode() in everything for c in inputs)
+
+
+# --- datapackage.json: the bundle as an open-data portal or a Frictionless tool reads it ------
+
+PROFILE = Path(__file__).resolve().parent / "datapackage_profile" / "datapackage-2.0.json"
+# Two sites of the minimal release, one licence, a contact each, one privacy policy address.
+TERMS = {
+    "sea": {
+        "licence": "ODbL-1.0",
+        "contact": "opendata@sea.example.org",
+        "privacy_policy_url": "https://sea.example.org/lead/privacy",
+    },
+    "sfe": {"licence": "ODbL-1.0", "contact": "https://sfe.example.org/contact"},
+}
+
+
+def _package(folder: Path, prefix: str = "") -> dict:
+    return json.loads((folder / f"{prefix}datapackage.json").read_text(encoding="utf-8"))
+
+
+def _frictionless(folder: Path, prefix: str = ""):
+    """`frictionless validate` of the package: its metadata, and every resource's data."""
+    from frictionless import validate
+
+    report = validate(str(folder / f"{prefix}datapackage.json"))
+    errors = [f"package: {e.message}" for e in report.errors]
+    errors += [f"{t.name}: {e.message}" for t in report.tasks for e in t.errors]
+    return report, errors
+
+
+def _profile_errors(package: dict) -> list[str]:
+    """What the Data Package v2 JSON Schema (the standard's own) finds wrong with `package`."""
+    import jsonschema
+
+    schema = json.loads(PROFILE.read_text(encoding="utf-8"))
+    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
+    validator = jsonschema.Draft7Validator(schema, format_checker=checker)
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(package)]
+
+
+def _load_and_export(url: str, folder: Path, open_data: dict | None, **options) -> Path:
+    release = minimal_release()
+    if open_data is not None:
+        release.manifest["open_data"] = open_data
+    engine = make_engine(url)
+    try:
+        load_release(engine, release.write(folder / "release"))
+        write_bundle(engine, folder / "bundle", periods="years", **options)
+    finally:
+        engine.dispose()
+    return folder / "bundle"
+
+
+@pytest.fixture(scope="module")
+def licensed_bundle(tmp_path_factory) -> Path:
+    """The minimal release, its sites' terms given in release.json, exported from SQLite."""
+    root = tmp_path_factory.mktemp("licensed")
+    return _load_and_export(f"sqlite:///{root / 'lead.sqlite'}", root, TERMS)
+
+
+def _assert_valid(folder: Path, prefix: str = "") -> tuple[int, int]:
+    """frictionless finds no error, every CSV was checked row by row; (resources, rows)."""
+    report, errors = _frictionless(folder, prefix)
+    assert errors == []
+    assert report.valid
+    rows = {t.place: t.stats.get("rows", 0) for t in report.tasks}  # none for an empty file
+    assert sorted(rows) == sorted(p.name for p in folder.glob("*.csv"))
+    for name, count in rows.items():
+        assert count == _read(folder / name).height, name
+    assert _profile_errors(_package(folder, prefix)) == []
+    print(f"frictionless validate {folder.name}: {len(rows)} resources, "
+          f"{sum(rows.values()):,} rows, {len(errors)} errors")  # fmt: skip
+    return len(rows), sum(rows.values())
+
+
+def test_the_demo_datapackage_is_valid_and_every_file_passes_its_schema(public_export):
+    resources, rows = _assert_valid(public_export)
+    assert resources >= 25 and rows > 10_000  # the whole demo bundle, not a sample of it
+
+
+def test_the_datapackage_describes_every_column_as_the_data_dictionary_does(public_export):
+    package = _package(public_export)
+    dictionary = _dictionary(public_export)
+    paths = [r["path"] for r in package["resources"]]  # one resource per CSV file
+    assert sorted(paths) == sorted(p.name for p in public_export.glob("*.csv"))
+    for resource in package["resources"]:
+        fields = resource["schema"]["fields"]
+        assert [f["name"] for f in fields] == _read(public_export / resource["path"]).columns
+        rows = dictionary[resource["name"]]
+        meaning = dict(zip(rows["column"], rows["meaning"], strict=True))
+        kind = dict(zip(rows["column"], rows["type"], strict=True))
+        for f in fields:
+            assert f["description"].startswith(meaning[f["name"]]), (resource["name"], f)
+            if kind[f["name"]] == "count":
+                assert f["type"] == "integer" and f["constraints"]["minimum"] == 0
+        # A withheld cell is written empty, and that is the one missing value.
+        assert resource["schema"]["missingValues"] == [""]
+        if resource["name"].startswith("count-"):
+            level = resource["name"].removeprefix("count-").split("-by-")[1].split("-")
+            assert resource["schema"]["primaryKey"] == ["site_id", *level]
+    keys = {r["name"]: r["schema"].get("primaryKey") for r in package["resources"]}
+    assert keys["sites"] == ["site_id"] and keys["precincts"] == ["site_id", "precinct_id"]
+    assert keys["codes"] == ["column", "code"] and keys["data-dictionary"] == ["table", "column"]
+
+
+def test_the_demo_bundle_states_the_default_licence_and_says_no_contact_was_given(public_export):
+    package = _package(public_export)
+    assert package["licenses"] == [
+        {
+            "name": "CC-BY-4.0",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+            "title": "Creative Commons Attribution 4.0",
+        }
+    ]
+    sites = _read(public_export / "sites.csv")
+    assert set(sites["licence"]) == {"CC-BY-4.0"}
+    assert package["sites"] == json.loads(sites.write_json())  # the rows of sites.csv
+    assert (package["release_id"], package["as_of"]) == ("demo-2025-12", "2025-12-31")
+    assert package["synthetic"] is True and package["disclosure_threshold_k"] == 11
+    first = min(sites["launched"])  # the quarter of the first launch, to the last quarter
+    quarter_start = f"{first[:4]}-{(int(first[5:]) - 1) // 3 * 3 + 1:02d}-01"
+    assert package["temporalCoverage"] == f"{quarter_start}/2025-12-31"
+    assert package["generator"]["version"] == generator_version() == "0.1.0"
+    assert [c["roles"] for c in package["contributors"]] == [["creator"]]  # no contact given
+    text = (public_export / "README.md").read_text(encoding="utf-8")
+    assert "- Licence: Creative Commons Attribution 4.0 (`CC-BY-4.0`), " in text
+    assert "- Contact: none given with this release" in text
+    assert "- Privacy policy: no web address was given with this release" in text
+
+
+def test_a_sites_configured_licence_and_contact_are_in_the_datapackage_and_readme(
+    licensed_bundle,
+):
+    _assert_valid(licensed_bundle)
+    package = _package(licensed_bundle)
+    odbl = {
+        "name": "ODbL-1.0",
+        "path": "https://opendatacommons.org/licenses/odbl/1-0/",
+        "title": "Open Data Commons Open Database License 1.0",
+    }
+    assert package["licenses"] == [odbl]
+    contacts = {c.get("email") or c.get("path") for c in package["contributors"]
+                if c["roles"] == ["contact"]}  # fmt: skip
+    assert contacts == {"opendata@sea.example.org", "https://sfe.example.org/contact"}
+    by_site = {s["site_id"]: s for s in package["sites"]}
+    assert by_site["sea"]["privacy_policy_url"] == "https://sea.example.org/lead/privacy"
+    assert by_site["sfe"]["privacy_policy_url"] is None
+    sites = _read(licensed_bundle / "sites.csv")
+    assert set(sites["licence"]) == {"ODbL-1.0"}
+    text = (licensed_bundle / "README.md").read_text(encoding="utf-8")
+    assert (
+        "- Licence: Open Data Commons Open Database License 1.0 (`ODbL-1.0`), "
+        "https://opendatacommons.org/licenses/odbl/1-0/." in text
+    )
+    assert "Credit Test data office, LEAD open data release test-2024-12." in text
+    assert "  - Seattle (sea): opendata@sea.example.org\n" in text
+    assert "  - Santa Fe (sfe): https://sfe.example.org/contact\n" in text
+    assert "  - Seattle (sea): https://sea.example.org/lead/privacy\n" in text
+    # The descriptor is one of the files the manifest fingerprints.
+    assert "  datapackage.json\n" in (licensed_bundle / "SHA256SUMS").read_text("ascii")
+
+
+def test_frictionless_finds_a_file_that_no_longer_matches_its_schema(licensed_bundle, tmp_path):
+    # The validation above can fail: a changed count and an unknown precinct are both found.
+    copy = tmp_path / "bundle"
+    shutil.copytree(licensed_bundle, copy)
+    path = copy / "count-referral_flow-by-referred-year.csv"
+    path.write_text(re.sub(r"^(sea,no,2024),\d+,", r"\1,5.5,", path.read_text(), flags=re.M))
+    precincts = copy / "precincts.csv"
+    precincts.write_text(precincts.read_text().replace("sea,west,", "sea,wets,"))
+    _, errors = _frictionless(copy)
+    assert any('"5.5"' in e and "integer" in e for e in errors), errors
+    assert any("foreign key" in e and "west" in e for e in errors), errors
+    assert any("hash" in e for e in errors), errors
+
+
+def test_sites_with_different_licences_are_exported_one_site_at_a_time(
+    tmp_path, monkeypatch, capsys
+):
+    url = f"sqlite:///{tmp_path / 'lead.sqlite'}"
+    terms = {"sfe": {"licence": "CC0-1.0"}}  # Seattle keeps the default, CC-BY-4.0
+    with pytest.raises(ExportFailed, match=r"different licences \(sfe: CC0-1.0; sea: CC-BY-4.0\)"):
+        _load_and_export(url, tmp_path, terms)
+    assert not (tmp_path / "bundle").exists()
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["export", "--out", str(tmp_path / "all"), "--periods", "years"]) == 1
+    assert "--site sfe, --site sea" in capsys.readouterr().err
+    for site, licence in (("sfe", "CC0-1.0"), ("sea", "CC-BY-4.0")):
+        out = tmp_path / site
+        engine = make_engine(url)
+        write_bundle(engine, out, site_id=site, periods="years")
+        engine.dispose()
+        assert [lic["name"] for lic in _package(out)["licenses"]] == [licence]
+        assert f"(`{licence}`)" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_licensed_bundle_from_postgres_is_valid_and_states_the_same_terms(
+    tmp_path, postgres_url, licensed_bundle
+):
+    bundle = _load_and_export(postgres_url, tmp_path, TERMS)
+    _assert_valid(bundle)
+    ours, sqlite = _package(bundle), _package(licensed_bundle)
+    for key in ("licenses", "contributors", "sites", "temporalCoverage", "title"):
+        assert ours[key] == sqlite[key], key
+    assert [r["schema"] for r in ours["resources"]] == [r["schema"] for r in sqlite["resources"]]

@@ -101,7 +101,9 @@ def manifest(release: DemoRelease, sim: Simulation, notes: str) -> dict[str, obj
         "notes": notes,
         "synthetic": True,
     }
-    return {name: content[name] for name in MANIFEST_FIELDS}
+    # The demo states no open-data terms (open_data): its sites publish under the default
+    # licence, with no contact or privacy-policy address, which the bundles then say.
+    return {name: content[name] for name in MANIFEST_FIELDS if name in content}
 
 
 def write_release(

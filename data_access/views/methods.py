@@ -3,7 +3,8 @@
 `release_history`: every loaded release with its as-of date and notes, the
 corrections log of the methods page and the open-data bundle. `places`: the
 release's sites and precincts with their names, which the open-data bundle
-ships beside the figures so a reader can put names to identifiers.
+ships beside the figures so a reader can put names to identifiers, and each
+site's open-data terms (licence, contact, privacy policy address).
 
 Both go through `publish_reference`, which refuses any numeric column: row
 counts per table and dates are turned into text first. Row counts are not
@@ -21,8 +22,10 @@ import sqlalchemy as sa
 from data_access import queries as q
 from data_access.audience import Audience
 from data_access.disclosure import policy_from_environment, publish_reference
+from data_access.licences import TERM_KEYS
 from data_access.views.base import Selection, ViewResult, view, words
 
+TERM_COLUMNS = tuple(TERM_KEYS)  # licence, contact, privacy_policy_url
 RELEASE_COLUMNS = (
     "release_id",
     "as_of",
@@ -94,9 +97,30 @@ def places_view(engine: sa.Engine, selection: Selection, audience: Audience) -> 
     sites = q.sites(engine, selection.release_id)
     precincts = q.precincts(engine, selection.release_id)
     policy = policy_from_environment()
+    # What each site's open data may be reused under and whom to ask: the bundle states it.
+    terms = q.open_data_terms_of(engine, selection.release_id, sites["site_id"].to_list())
+    stated = pl.DataFrame(
+        [
+            {
+                "site_id": site,
+                "licence": t.licence.id,
+                "contact": t.contact,  # None (an empty cell) when none was given
+                "privacy_policy_url": t.privacy_policy_url,
+            }
+            for site, t in terms.items()
+        ],
+        schema={c: pl.String for c in ("site_id", *TERM_COLUMNS)},
+    )
+    sites = sites.join(stated, on="site_id", how="left", maintain_order="left")
     tables = {
         "sites": publish_reference(
-            sites.select("site_id", "site_name", "state", pl.col("launched").cast(pl.String)),
+            sites.select(
+                "site_id",
+                "site_name",
+                "state",
+                pl.col("launched").cast(pl.String),
+                *TERM_COLUMNS,
+            ),
             view="places.sites",
             audience=audience,
             policy=policy,
