@@ -1,6 +1,6 @@
 """`lead-dashboard serve`: Streamlit's server on the dashboard, with the dashboard's settings.
 
-The app is dashboard.py with pages/ and .streamlit/config.toml beside it: in
+The app is dashboard.py with app_pages/ and .streamlit/config.toml beside it: in
 app/ next to this file when installed (pyproject.toml copies them there), at
 the repository's root in a checkout. Streamlit reads the config.toml beside
 the script it runs, so the dashboard's settings (theme, no developer menu,

@@ -63,8 +63,8 @@ def test_the_wheel_holds_every_module_the_app_and_its_settings(installed_package
         "lead_dashboard/app/dashboard.py",
         "lead_dashboard/app/.streamlit/config.toml",
         *(
-            f"lead_dashboard/app/pages/{page.name}"
-            for page in (PROJECT_ROOT / "pages").glob("*.py")
+            f"lead_dashboard/app/app_pages/{page.name}"
+            for page in (PROJECT_ROOT / "app_pages").glob("*.py")
         ),
     }
     assert app - names == set()

@@ -11,9 +11,10 @@ from __future__ import annotations
 from packaging_support import clean_environment, serving
 
 from data_access import __version__
+from data_access.audience import Audience
+from ui.navigation import pages_for
 
 from .conftest import MAIN, exception_texts, main_text, open_app
-from .test_cold_deep_link import navigation, public_titles
 
 
 def test_the_installed_server_serves_every_page_with_the_dashboards_settings(
@@ -25,7 +26,8 @@ def test_the_installed_server_serves_every_page_with_the_dashboards_settings(
         open_app(page, f"{server.url}/methods")
         assert exception_texts(page) == []
         assert page.locator(f"{MAIN} h1").first.inner_text().strip() == "Data and methods"
-        assert navigation(page) == public_titles()
+        menu = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+        assert [t.strip() for t in menu] == [p.title for p in pages_for(Audience.PUBLIC)]
         assert f"LEAD public dashboard, version {__version__}." in main_text(page)
         # .streamlit/config.toml of the installed app: toolbarMode "minimal". Streamlit's
         # own default on 127.0.0.1 shows a Deploy button.
