@@ -21,14 +21,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import polars as pl
 
+from data_access import __version__
 from data_access.audience import Audience
 from data_access.contract import CONTRACT_VERSION
 from data_access.disclosure import Policy
@@ -65,7 +63,6 @@ from data_access.queries import Release
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 MISSING = ""  # how the bundle writes every empty cell (csv_safety.safe_csv_bytes)
-PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 # Any period code: a quarter (2025-Q4), a year (2025) or a month (2025-03).
 PERIOD_PATTERN = "[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?"
 
@@ -121,13 +118,9 @@ class ResourceNote:
     key: tuple[str, ...] = ()
 
 
-@cache
 def generator_version() -> str:
-    """The dashboard's version, as pyproject.toml states it."""
-    try:
-        return tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
-        raise RuntimeError(f"cannot read the dashboard's version from {PYPROJECT}: {exc}") from exc
+    """The dashboard's version (data_access.__version__, its one source; installed or not)."""
+    return __version__
 
 
 def temporal_coverage(periods: Sequence[Period]) -> str | None:
