@@ -263,10 +263,12 @@ def iter_bundle(
         yield emit(_bundle_table(table, audience))
 
     in_scope = pl.col("site_id").is_in(list(site_ids))
+    # sites.csv as written, for the file and for datapackage.json's list of sites alike.
+    site_rows = _with_rearrest_counted_as_of(engine, release, sites.filter(in_scope), audience)
     static = [
         (
             "sites",
-            _with_rearrest_counted_as_of(engine, release, sites.filter(in_scope), audience),
+            site_rows,
             "The sites: identifier, name, state, launch month, the licence, contact and "
             "privacy policy of their open data, and the date re-arrest is counted as of.",
             ("site_id",),
@@ -325,7 +327,7 @@ def iter_bundle(
         release=release,
         audience=audience,
         policy=policy,
-        sites=sites.filter(in_scope),
+        sites=site_rows,
         terms=labelled_terms,
         periods=[p for s in site_ids for p in periods_of_site(release, launched[s])],
         resources=[

@@ -177,8 +177,14 @@ def read_csv_table(path: Path, table: Table, problems: ProblemCollector) -> Tabl
             gc.enable()
 
 
+# The csv module's limit on one field is process-wide, and other libraries raise it (the
+# frictionless package sets it to sys.maxsize on import): set ours each time we read.
+CSV_FIELD_LIMIT = 131_072
+
+
 def _read_csv_table(path: Path, table: Table, problems: ProblemCollector) -> TableFile | None:
     text = decode_utf8(path, problems)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     header_line = 0
